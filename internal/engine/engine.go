@@ -1,0 +1,294 @@
+// Package engine is the pipeline shared by the CLI and the tests: load the
+// packages once, run the matchers on the typed ast, rewrite the files that
+// have fixable findings with dst, verify every changed file (gofmt-stable,
+// the package type-checks, a re-run finds nothing more to fix), and hand the
+// findings and the verified changes back.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/gofixconc/gofixconc/internal/rules"
+	"github.com/gofixconc/gofixconc/matchers"
+)
+
+// Options configure one run.
+type Options struct {
+	Dir      string   // where patterns are resolved; "" is the current directory
+	Patterns []string // go package patterns; none means "."
+	Tags     []string // build tags
+	Tests    bool     // include _test.go files
+
+	IncludeGenerated bool // also match and rewrite generated files
+
+	Rules []*rules.Rule // the rules to run; nil means all
+	Fix   bool          // compute verified fixes (diff and fix); false: findings only
+	Tier  rules.Tier    // fixes of rules above this tier stay findings
+
+	Jobs    int       // packages processed at once; <= 0 means GOMAXPROCS
+	Verbose io.Writer // logs, or nil
+}
+
+// A Finding is a matcher's finding with its position resolved.
+type Finding struct {
+	Rule     string `json:"rule"`
+	File     string `json:"file"` // absolute path
+	Line     int    `json:"line"`
+	Col      int    `json:"col"`
+	EndLine  int    `json:"end_line"`
+	EndCol   int    `json:"end_col"`
+	Message  string `json:"message"`
+	Fixable  bool   `json:"fixable"`           // a fix exists and is allowed at the run's tier
+	FixTitle string `json:"fix,omitempty"`     // the fix's verb phrase
+	Fixed    bool   `json:"fixed,omitempty"`   // the fix was applied and verified (Fix runs)
+	Dropped  string `json:"dropped,omitempty"` // why the fix was dropped, if it was
+}
+
+// A Change is one file's verified new content.
+type Change struct {
+	File  string // absolute path
+	Old   []byte // the content the fixes were made against
+	New   []byte
+	Fixes map[string]int // rule → fixes applied in this file
+}
+
+// A Problem is a package or file the run could not process, or a fix that
+// was dropped, in one line for people.
+type Problem struct {
+	File    string // absolute path, or "" for package-level problems
+	Line    int
+	Message string // full line text without the file prefix
+}
+
+// Result is what a run produced. Lists are in a stable order.
+type Result struct {
+	Findings []Finding
+	Changes  []Change
+	Problems []Problem // skipped packages, unreadable files, dropped fixes, panics
+	Packages int       // packages processed
+	Files    int       // files processed
+}
+
+// Run loads the packages and runs the pipeline.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		opts.Dir = wd
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	opts.Dir = dir
+	if opts.Rules == nil {
+		opts.Rules = rules.All()
+	}
+	if opts.Tier == "" {
+		opts.Tier = rules.Safe
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = runtime.GOMAXPROCS(0)
+	}
+	res := &Result{}
+	groups, errs := planLoads(ctx, dir, opts.Patterns)
+	for _, e := range errs {
+		res.Problems = append(res.Problems, Problem{Message: e.Error()})
+	}
+	claimed := map[string]bool{} // files already owned by a unit, across loads
+	for _, g := range groups {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		pkgs, err := load(ctx, g, &opts)
+		if err != nil {
+			res.Problems = append(res.Problems, Problem{Message: err.Error()})
+			continue
+		}
+		units, probs := plan(pkgs, claimed, &opts)
+		res.Problems = append(res.Problems, probs...)
+		out := make([]*unitResult, len(units))
+		eg, ectx := errgroup.WithContext(ctx)
+		eg.SetLimit(opts.Jobs)
+		for i, u := range units {
+			eg.Go(func() error {
+				out[i] = u.process(ectx, &opts)
+				return ectx.Err()
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return res, err
+		}
+		for _, r := range out {
+			res.Findings = append(res.Findings, r.findings...)
+			res.Changes = append(res.Changes, r.changes...)
+			res.Problems = append(res.Problems, r.problems...)
+			res.Files += r.files
+		}
+		res.Packages += len(units)
+	}
+	sortResult(res)
+	return res, nil
+}
+
+// A unit is one type-checked package and the files it owns: each file is
+// processed once even when test variants list it again.
+type unit struct {
+	pkg   *packages.Package
+	owned []*ast.File
+}
+
+// plan turns loaded packages into units: skips what cannot be processed
+// (with one line each), and gives every file to exactly one package,
+// preferring the test variant ("p [p.test]") which type-checks the file
+// together with the package's tests.
+func plan(pkgs []*packages.Package, claimed map[string]bool, opts *Options) ([]*unit, []Problem) {
+	var probs []Problem
+	sorted := append([]*packages.Package(nil), pkgs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		ti, tj := strings.Contains(sorted[i].ID, " ["), strings.Contains(sorted[j].ID, " [")
+		if ti != tj {
+			return ti
+		}
+		return sorted[i].ID < sorted[j].ID
+	})
+	var units []*unit
+	reported := map[string]bool{}
+	for _, p := range sorted {
+		if strings.HasSuffix(p.ID, ".test") && p.Name == "main" && len(p.GoFiles) > 0 && isTestMain(p) {
+			continue // the generated test main
+		}
+		if len(p.Errors) > 0 || p.IllTyped || p.Types == nil || p.TypesInfo == nil {
+			path := p.PkgPath
+			if path == "" {
+				path = p.ID
+			}
+			if !reported[path] {
+				reported[path] = true
+				msg := "no type information"
+				if len(p.Errors) > 0 {
+					msg = firstLine(p.Errors[0].Error())
+				}
+				probs = append(probs, Problem{Message: fmt.Sprintf("%s: skipped: %s", path, msg)})
+			}
+			continue
+		}
+		goFiles := map[string]bool{}
+		for _, f := range p.GoFiles {
+			goFiles[f] = true
+		}
+		u := &unit{pkg: p}
+		for _, f := range p.Syntax {
+			name := p.Fset.File(f.Pos()).Name()
+			if !goFiles[name] || claimed[name] {
+				continue // cgo-generated, or owned by another variant
+			}
+			claimed[name] = true
+			if inVendor(name) || (!opts.IncludeGenerated && ast.IsGenerated(f)) {
+				continue
+			}
+			u.owned = append(u.owned, f)
+		}
+		if len(u.owned) > 0 {
+			units = append(units, u)
+		}
+	}
+	return units, probs
+}
+
+func isTestMain(p *packages.Package) bool {
+	for _, f := range p.GoFiles {
+		if !strings.Contains(filepath.ToSlash(f), "/go-build") {
+			return false
+		}
+	}
+	return true
+}
+
+func inVendor(name string) bool {
+	s := filepath.ToSlash(name)
+	return strings.Contains(s, "/vendor/")
+}
+
+// match runs the rules over one file of a type-checked package. A panicking
+// rule is reported and the others go on.
+func match(pass *matchers.Pass, rs []*rules.Rule, problems *[]Problem) []matchers.Finding {
+	var out []matchers.Finding
+	for _, r := range rs {
+		if !fastPath(pass, r) {
+			continue
+		}
+		func() {
+			defer func() {
+				if e := recover(); e != nil {
+					*problems = append(*problems, Problem{
+						File:    pass.Fset.File(pass.File.Pos()).Name(),
+						Message: fmt.Sprintf("%s: rule panicked: %v", r.Name, e),
+					})
+				}
+			}()
+			for _, f := range r.Match(pass) {
+				f.Rule = r.Name
+				out = append(out, f)
+			}
+		}()
+	}
+	return out
+}
+
+func fastPath(pass *matchers.Pass, r *rules.Rule) bool {
+	if len(r.Requires) == 0 {
+		return true
+	}
+	for _, path := range r.Requires {
+		if pass.Imports(path) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortResult(res *Result) {
+	sort.SliceStable(res.Findings, func(i, j int) bool {
+		a, b := res.Findings[i], res.Findings[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Col != b.Col {
+			return a.Col < b.Col
+		}
+		return a.Rule < b.Rule
+	})
+	sort.SliceStable(res.Changes, func(i, j int) bool { return res.Changes[i].File < res.Changes[j].File })
+	sort.SliceStable(res.Problems, func(i, j int) bool {
+		a, b := res.Problems[i], res.Problems[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+}
+
+// position resolves pos in the real file (ignoring //line directives: the
+// file on disk is what a fix edits).
+func position(fset *token.FileSet, pos token.Pos) token.Position {
+	return fset.PositionFor(pos, false)
+}
+

@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// loadMode is what the pipeline needs: syntax and types for the target
+// packages, export data for their dependencies.
+const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
+	packages.NeedImports | packages.NeedTypes | packages.NeedTypesInfo | packages.NeedSyntax |
+	packages.NeedTypesSizes | packages.NeedModule
+
+// A loadGroup is one go/packages load: a directory (a module root, or the
+// directory of a go.work) and the patterns to load from there.
+type loadGroup struct {
+	dir      string
+	patterns []string
+}
+
+// planLoads splits the user's patterns into one load per module. A directory
+// pattern ("./...", "./svc", "/abs/dir/...") is loaded from the root of the
+// module that holds it; a recursive one also reaches every nested module
+// below it (a directory with its own go.mod), each from its own root, which
+// is what `./...` at a monorepo root should mean. Import-path patterns
+// ("std", "net/http") are loaded from dir. With a go.work in force, the go
+// command already spans its modules: everything loads from dir at once.
+func planLoads(ctx context.Context, dir string, patterns []string) ([]loadGroup, []error) {
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	if gowork(ctx, dir) {
+		return []loadGroup{{dir: dir, patterns: patterns}}, nil
+	}
+	var errs []error
+	byRoot := map[string][]string{}
+	add := func(root, pat string) {
+		for _, p := range byRoot[root] {
+			if p == pat {
+				return
+			}
+		}
+		byRoot[root] = append(byRoot[root], pat)
+	}
+	for _, pat := range patterns {
+		if !isDirPattern(dir, pat) {
+			add(dir, pat)
+			continue
+		}
+		recursive := pat == "..." || strings.HasSuffix(pat, "/...")
+		base := strings.TrimSuffix(strings.TrimSuffix(pat, "..."), "/")
+		if base == "" {
+			base = "."
+		}
+		if !filepath.IsAbs(base) {
+			base = filepath.Join(dir, base)
+		}
+		st, err := os.Stat(base)
+		if err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("%s: no such directory", pat))
+			continue
+		}
+		root := moduleRoot(base)
+		if root == "" {
+			if !recursive {
+				errs = append(errs, fmt.Errorf("%s: no go.mod in this directory or above (gofixconc loads Go modules)", rel(dir, base)))
+				continue
+			}
+		} else {
+			add(root, relPattern(root, base, recursive))
+		}
+		if recursive {
+			for _, m := range nestedModules(base) {
+				add(m, "./...")
+			}
+			if root == "" && len(nestedModules(base)) == 0 {
+				errs = append(errs, fmt.Errorf("%s: no go.mod in this directory, above or below (gofixconc loads Go modules)", rel(dir, base)))
+			}
+		}
+	}
+	roots := make([]string, 0, len(byRoot))
+	for r := range byRoot {
+		roots = append(roots, r)
+	}
+	sort.Strings(roots)
+	groups := make([]loadGroup, 0, len(roots))
+	for _, r := range roots {
+		groups = append(groups, loadGroup{dir: r, patterns: byRoot[r]})
+	}
+	return groups, errs
+}
+
+func isDirPattern(dir, pat string) bool {
+	if pat == "." || pat == ".." || pat == "..." || filepath.IsAbs(pat) ||
+		strings.HasPrefix(pat, "./") || strings.HasPrefix(pat, "../") {
+		return true
+	}
+	return false
+}
+
+func relPattern(root, base string, recursive bool) string {
+	r, err := filepath.Rel(root, base)
+	if err != nil {
+		r = base
+	}
+	r = filepath.ToSlash(r)
+	p := "./" + r
+	if r == "." {
+		p = "."
+	}
+	if recursive {
+		if p == "." {
+			return "./..."
+		}
+		return p + "/..."
+	}
+	return p
+}
+
+// moduleRoot returns the nearest directory at or above dir with a go.mod.
+func moduleRoot(dir string) string {
+	for d := dir; ; {
+		if st, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !st.IsDir() {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		d = parent
+	}
+}
+
+// nestedModules lists module roots strictly below base, skipping what the go
+// command skips (vendor, testdata, directories starting with . or _).
+func nestedModules(base string) []string {
+	var out []string
+	_ = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable directories are the go command's to report
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		name := d.Name()
+		if p != base && (name == "vendor" || name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			return filepath.SkipDir
+		}
+		if p != base {
+			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// gowork reports whether a go.work file is in force for dir.
+func gowork(ctx context.Context, dir string) bool {
+	if v, ok := os.LookupEnv("GOWORK"); ok && v == "off" {
+		return false
+	}
+	cmd := exec.CommandContext(ctx, "go", "env", "GOWORK")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return false
+	}
+	w := strings.TrimSpace(string(out))
+	return w != "" && w != "off"
+}
+
+func rel(dir, p string) string {
+	if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+// load runs one go/packages load.
+func load(ctx context.Context, g loadGroup, opts *Options) ([]*packages.Package, error) {
+	cfg := &packages.Config{
+		Context: ctx,
+		Mode:    loadMode,
+		Dir:     g.dir,
+		Tests:   opts.Tests,
+	}
+	if len(opts.Tags) > 0 {
+		cfg.BuildFlags = []string{"-tags=" + strings.Join(opts.Tags, ",")}
+	}
+	if opts.Verbose != nil {
+		cfg.Logf = func(format string, args ...any) {
+			fmt.Fprintf(opts.Verbose, "go/packages: "+format+"\n", args...)
+		}
+	}
+	pkgs, err := packages.Load(cfg, g.patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: load %s: %v", g.dir, strings.Join(g.patterns, " "), firstLine(err.Error()))
+	}
+	return pkgs, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/types"
+	"sort"
+
+	"github.com/dave/dst/decorator"
+	"github.com/dave/dst/decorator/resolver/gotypes"
+	"github.com/dave/dst/decorator/resolver/guess"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/gofixconc/gofixconc/internal/rules"
+	"github.com/gofixconc/gofixconc/matchers"
+	"github.com/gofixconc/gofixconc/rewrites"
+)
+
+// rewriteFile applies fixes to one file and returns the new content and the
+// fixes that went in. The file is decorated once; the fixes are applied in
+// reverse source order; a fix whose rewrite fails (or panics) is dropped and
+// the others are applied again to a fresh decoration, since a failed rewrite
+// may have left the tree half-edited.
+func (u *unit) rewriteFile(st *pkgState, f *ast.File, fs *fileState, fixes []matchers.Finding, res *unitResult) ([]byte, []matchers.Finding) {
+	fixes = append([]matchers.Finding(nil), fixes...)
+	sort.SliceStable(fixes, func(i, j int) bool { return anchorPos(fixes[i]) > anchorPos(fixes[j]) })
+	for len(fixes) > 0 {
+		content, bad, err := u.tryRewrite(st, f, fs, fixes)
+		if err == nil {
+			return content, fixes
+		}
+		if bad < 0 {
+			for _, fd := range fixes {
+				u.drop(fs, fd, err.Error(), res)
+			}
+			return nil, nil
+		}
+		u.drop(fs, fixes[bad], err.Error(), res)
+		fixes = append(fixes[:bad:bad], fixes[bad+1:]...)
+	}
+	return nil, nil
+}
+
+func anchorPos(fd matchers.Finding) int {
+	if fd.Fix != nil && fd.Fix.Anchor != nil {
+		return int(fd.Fix.Anchor.Pos())
+	}
+	return int(fd.Pos)
+}
+
+// tryRewrite decorates f, applies all fixes and restores the file. On
+// failure it returns the index of the failing fix, or -1 when the failure
+// is not one fix's (restore, splice or gofmt).
+func (u *unit) tryRewrite(st *pkgState, f *ast.File, fs *fileState, fixes []matchers.Finding) (out []byte, bad int, err error) {
+	p := u.pkg
+	dec := decorator.NewDecoratorWithImports(p.Fset, p.PkgPath, gotypes.New(st.info.Uses))
+	df, err := dec.DecorateFile(f)
+	if err != nil {
+		return nil, -1, fmt.Errorf("decorate: %v", err)
+	}
+	pass := newPass(p.Fset, st, f)
+	rf := &rewrites.File{Pass: pass, Dec: dec, Dst: df}
+	for i, fd := range fixes {
+		if err := applyOne(rf, fd); err != nil {
+			return nil, i, err
+		}
+	}
+	r := decorator.NewRestorerWithImports(p.PkgPath, guess.WithMap(packageNames(st.types)))
+	var buf bytes.Buffer
+	if err := r.Fprint(&buf, df); err != nil {
+		return nil, -1, fmt.Errorf("restore: %v", err)
+	}
+	full := buf.Bytes()
+	if !gofmtStable(full) {
+		return nil, -1, fmt.Errorf("rewritten file is not gofmt-stable")
+	}
+	anchors := make([]int, 0, len(fixes))
+	tf := p.Fset.File(f.Pos())
+	for _, fd := range fixes {
+		anchors = append(anchors, tf.Offset(fd.Fix.Anchor.Pos()))
+	}
+	spliced, err := splice(fs.cur, full, anchors)
+	if err != nil {
+		return nil, -1, err
+	}
+	if gofmtStable(fs.cur) && !gofmtStable(spliced) {
+		return nil, -1, fmt.Errorf("fixed file is not gofmt-stable")
+	}
+	if bytes.Equal(spliced, fs.cur) {
+		return nil, -1, fmt.Errorf("rewrite changed nothing")
+	}
+	return spliced, -1, nil
+}
+
+func applyOne(rf *rewrites.File, fd matchers.Finding) (err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			err = fmt.Errorf("rewrite panicked: %v", e)
+		}
+	}()
+	r := rules.ByName(fd.Rule)
+	if r == nil || r.Rewrite == nil {
+		return fmt.Errorf("rule has no rewrite")
+	}
+	return r.Rewrite(rf, fd)
+}
+
+// packageNames maps every package path reachable from pkg to its name, so
+// the restorer never guesses a name from an import path.
+func packageNames(pkg *types.Package) map[string]string {
+	m := map[string]string{}
+	var visit func(*types.Package)
+	visit = func(p *types.Package) {
+		if _, ok := m[p.Path()]; ok {
+			return
+		}
+		m[p.Path()] = p.Name()
+		for _, q := range p.Imports() {
+			visit(q)
+		}
+	}
+	if pkg != nil {
+		for _, q := range pkg.Imports() {
+			visit(q)
+		}
+	}
+	return m
+}
+
+// importerFor resolves the imports of a re-type-check from the load's own
+// type information, so a verification never loads packages again: the
+// package's imports as the go command resolved them (vendored paths
+// included), then any package reachable from them.
+func importerFor(p *packages.Package) types.Importer {
+	byPath := map[string]*types.Package{}
+	var visit func(*types.Package)
+	visit = func(t *types.Package) {
+		if _, ok := byPath[t.Path()]; ok {
+			return
+		}
+		byPath[t.Path()] = t
+		for _, q := range t.Imports() {
+			visit(q)
+		}
+	}
+	for _, q := range p.Types.Imports() {
+		visit(q)
+	}
+	return importerFunc(func(path string) (*types.Package, error) {
+		if path == "unsafe" {
+			return types.Unsafe, nil
+		}
+		if ip, ok := p.Imports[path]; ok {
+			id := ip.ID
+			if i := bytes.IndexByte([]byte(id), ' '); i >= 0 {
+				id = id[:i]
+			}
+			if ip.Types != nil {
+				return ip.Types, nil
+			}
+			if t, ok := byPath[id]; ok {
+				return t, nil
+			}
+		}
+		if t, ok := byPath[path]; ok {
+			return t, nil
+		}
+		return nil, fmt.Errorf("cannot verify: package %q is not among the loaded dependencies", path)
+	})
+}
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
