@@ -291,4 +291,3 @@ func sortResult(res *Result) {
 func position(fset *token.FileSet, pos token.Pos) token.Position {
 	return fset.PositionFor(pos, false)
 }
-
