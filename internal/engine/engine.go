@@ -67,9 +67,32 @@ type Change struct {
 // A Problem is a package or file the run could not process, or a fix that
 // was dropped, in one line for people.
 type Problem struct {
+	Kind    ProblemKind
 	File    string // absolute path, or "" for package-level problems
 	Line    int
 	Message string // full line text without the file prefix
+}
+
+// ProblemKind tells a dropped fix (an outcome the run reports) from an error
+// (something the run could not process).
+type ProblemKind int
+
+const (
+	// Error: a package, file or rule that could not be processed.
+	Error ProblemKind = iota
+	// Dropped: a fix that failed verification; its file stays as it was.
+	Dropped
+)
+
+// Errors counts the problems that are errors.
+func (r *Result) Errors() int {
+	n := 0
+	for _, p := range r.Problems {
+		if p.Kind == Error {
+			n++
+		}
+	}
+	return n
 }
 
 // Result is what a run produced. Lists are in a stable order.

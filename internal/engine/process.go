@@ -122,7 +122,7 @@ func (u *unit) process(ctx context.Context, opts *Options) *unitResult {
 		}
 		fs.changed = false
 		for _, fd := range left {
-			res.problems = append(res.problems, Problem{File: name, Line: position(p.Fset, fd.Pos).Line,
+			res.problems = append(res.problems, Problem{Kind: Dropped, File: name, Line: position(p.Fset, fd.Pos).Line,
 				Message: fmt.Sprintf("%s: fix dropped: no fixpoint after %d rounds; file left as it was", fd.Rule, maxRounds)})
 		}
 		fs.fixes = map[string]int{}
@@ -324,7 +324,7 @@ func (u *unit) drop(fs *fileState, fd matchers.Finding, reason string, res *unit
 	}
 	reason = firstLine(reason)
 	fs.dropped[key] = reason
-	res.problems = append(res.problems, Problem{File: fs.name, Line: position(u.pkg.Fset, fd.Pos).Line,
+	res.problems = append(res.problems, Problem{Kind: Dropped, File: fs.name, Line: position(u.pkg.Fset, fd.Pos).Line,
 		Message: fmt.Sprintf("%s: fix dropped: %s", fd.Rule, reason)})
 }
 

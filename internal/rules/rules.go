@@ -153,3 +153,21 @@ func indent(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// MarkdownTable renders the README's rule table.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| rule | tier | fix | min Go | what it finds |\n|---|---|---|---|---|\n")
+	for _, r := range All() {
+		fix := "detect only"
+		if r.HasFix() {
+			fix = "yes"
+		}
+		min := "—"
+		if r.MinGo != "" {
+			min = r.MinGo
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.Name, r.Tier, fix, min, r.Title)
+	}
+	return b.String()
+}
