@@ -38,9 +38,6 @@ func (s *Service) Place(ctx context.Context, o Order) error {
 	if len(o.Lines) == 0 {
 		return ErrEmpty
 	}
-	// Every backend call of this order shares one deadline.
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
-
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -60,6 +57,16 @@ func (s *Service) Place(ctx context.Context, o Order) error {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	return s.charge(ctx, o)
+}
+
+// charge bills the customer under the service's timeout.
+func (s *Service) charge(ctx context.Context, o Order) error {
+	// The payment call gets its own deadline.
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	if o.Cents == 0 {
+		return nil // nothing to bill
 	}
 	err := s.Payments.Charge(ctx, o.Customer, o.Cents)
 	cancel()

@@ -204,7 +204,7 @@ func plan(pkgs []*packages.Package, claimed map[string]bool, opts *Options) ([]*
 				reported[path] = true
 				msg := "no type information"
 				if len(p.Errors) > 0 {
-					msg = firstLine(p.Errors[0].Error())
+					msg = packageError(p.Errors)
 				}
 				probs = append(probs, Problem{Message: fmt.Sprintf("%s: skipped: %s", path, msg)})
 			}
@@ -231,6 +231,33 @@ func plan(pkgs []*packages.Package, claimed map[string]bool, opts *Options) ([]*
 		}
 	}
 	return units, probs
+}
+
+// packageError picks the error that names the cause best: a parse or type
+// error with its position over the go command's summary, and never the
+// "# pkg" banner line of a compiler report.
+func packageError(errs []packages.Error) string {
+	best := errs[0]
+	for _, e := range errs {
+		if e.Kind == packages.ParseError || e.Kind == packages.TypeError {
+			best = e
+			break
+		}
+	}
+	msg := best.Msg
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "# ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > 0 {
+		msg = lines[0]
+	}
+	if best.Pos != "" && best.Pos != "-" && !strings.HasPrefix(msg, best.Pos) {
+		msg = best.Pos + ": " + msg
+	}
+	return msg
 }
 
 func isTestMain(p *packages.Package) bool {
