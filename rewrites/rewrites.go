@@ -126,8 +126,9 @@ func (f *File) InsertAfter(at ast.Stmt, stmts ...dst.Stmt) error {
 
 // InsertBefore inserts stmts right before the ast statement at, in its list.
 // Comments above at stay above at's group: the first inserted statement
-// takes over at's leading decorations (its comments and blank line), so the
-// comment that introduced at keeps introducing the group.
+// takes over at's leading decorations (its comments and blank line), ahead
+// of its own leading comments, so the comment that introduced at keeps
+// introducing the group.
 func (f *File) InsertBefore(at ast.Stmt, stmts ...dst.Stmt) error {
 	l, i, err := f.locate(at)
 	if err != nil {
@@ -137,7 +138,7 @@ func (f *File) InsertBefore(at ast.Stmt, stmts ...dst.Stmt) error {
 		ds := (*l)[i]
 		first := stmts[0].Decorations()
 		first.Before = ds.Decorations().Before
-		first.Start = ds.Decorations().Start
+		first.Start = append(append(dst.Decorations(nil), ds.Decorations().Start...), first.Start...)
 		ds.Decorations().Before = dst.NewLine
 		ds.Decorations().Start = nil
 	}
