@@ -232,7 +232,9 @@ func (a *app) runEngine(ctx context.Context, patterns []string, fix bool) (*engi
 func (a *app) problemLine(p engine.Problem) string {
 	switch {
 	case p.File == "":
-		return p.Message
+		// go/packages names files by absolute path; print them as the
+		// rest of the output does.
+		return strings.ReplaceAll(p.Message, a.workDir()+string(filepath.Separator), "")
 	case p.Line > 0:
 		return fmt.Sprintf("%s:%d: %s", a.rel(p.File), p.Line, p.Message)
 	default:

@@ -269,6 +269,7 @@ func TestBrokenPackageSkipped(t *testing.T) {
 	dir := module(t, map[string]string{
 		"svc/svc.go":       leaky,
 		"broken/broken.go": "package broken\n\nfunc F() int { return \"no\" }\n",
+		"syntax/syntax.go": "package syntax\n\nfunc F( {\n",
 	})
 	r := run(t, dir, "fix", "./...")
 	if r.code != exitError {
@@ -278,13 +279,16 @@ func TestBrokenPackageSkipped(t *testing.T) {
 	for _, l := range strings.Split(r.stderr, "\n") {
 		if strings.Contains(l, "broken") {
 			lines++
-			if !strings.HasPrefix(l, "example.com/m/broken: skipped: ") || !strings.Contains(l, "broken.go:3") {
+			if !strings.HasPrefix(l, "example.com/m/broken: skipped: broken/broken.go:3:") {
 				t.Errorf("skip line does not name the package, file and cause: %q", l)
 			}
 		}
 	}
 	if lines != 1 {
 		t.Errorf("want exactly one line about the broken package, got %d:\n%s", lines, r.stderr)
+	}
+	if n := strings.Count(r.stderr, "example.com/m/syntax: skipped: syntax/syntax.go:3:9: expected ')'"); n != 1 {
+		t.Errorf("want one line naming the syntax error's file and cause, got %d:\n%s", n, r.stderr)
 	}
 	if got := read(t, filepath.Join(dir, "svc/svc.go")); !strings.Contains(got, "defer cancel()") {
 		t.Error("the healthy package was not fixed")
