@@ -23,7 +23,7 @@ import (
 // maxRounds bounds the fixpoint loop: fixes that share a statement list are
 // applied in successive rounds, and each round re-runs the matchers on its
 // result.
-const maxRounds = 4
+const maxRounds = 8
 
 type unitResult struct {
 	findings []Finding
@@ -207,8 +207,24 @@ func (u *unit) round(st *pkgState, files map[string]*fileState, todo map[string]
 			attempts = append(attempts, &attempt{name: name, fixes: applied, content: content})
 		}
 	}
+	// pending are the fixes still to go when nothing of this round stands:
+	// those a clash deferred (the attempted ones are dropped by now).
+	pending := func() *roundOut {
+		next := map[string][]matchers.Finding{}
+		for name, fds := range todo {
+			for _, fd := range fds {
+				if _, gone := files[name].dropped[fixKey(p.Fset, files[name], fd, false)]; !gone {
+					next[name] = append(next[name], fd)
+				}
+			}
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		return &roundOut{st: st, todo: next}
+	}
 	if len(attempts) == 0 {
-		return nil
+		return pending()
 	}
 	// Verify all files of the round together; when that fails, find the
 	// fixes that break it one by one and drop them.
@@ -245,7 +261,7 @@ func (u *unit) round(st *pkgState, files map[string]*fileState, todo map[string]
 			}
 		}
 		if len(changed) == 0 {
-			return nil
+			return pending()
 		}
 		if nst, err = u.verify(st, changed); err != nil {
 			for _, a := range attempts {
@@ -253,7 +269,7 @@ func (u *unit) round(st *pkgState, files map[string]*fileState, todo map[string]
 					u.drop(files[a.name], fd, "fixes of one round do not type-check together: "+err.Error(), res)
 				}
 			}
-			return nil
+			return pending()
 		}
 	}
 	for _, a := range attempts {
