@@ -106,7 +106,7 @@ Exit codes:
 		Short: "Report findings (exit 0 none, 1 findings, 2 error)",
 		RunE:  func(cmd *cobra.Command, args []string) error { return a.check(cmd.Context(), args) },
 	}
-	check.Flags().StringVar(&a.format, "format", "text", "output format: text or json")
+	check.Flags().StringVar(&a.format, "format", "text", "output format: text, json or sarif (SARIF 2.1.0)")
 
 	diffCmd := &cobra.Command{
 		Use:   "diff [packages]",
@@ -206,8 +206,8 @@ func (a *app) runEngine(ctx context.Context, patterns []string, fix bool) (*engi
 	if tier != rules.Safe && tier != rules.Review {
 		return nil, fmt.Errorf("--tier must be safe or review, not %q", a.tier)
 	}
-	if a.format != "text" && a.format != "json" {
-		return nil, fmt.Errorf("--format must be text or json, not %q", a.format)
+	if a.format != "text" && a.format != "json" && a.format != "sarif" {
+		return nil, fmt.Errorf("--format must be text, json or sarif, not %q", a.format)
 	}
 	opts := engine.Options{
 		Dir: a.workDir(), Patterns: patterns, Tags: a.tags, Tests: a.tests,
@@ -255,7 +255,11 @@ func (a *app) check(ctx context.Context, patterns []string) error {
 	if err != nil {
 		return err
 	}
-	if a.format == "json" {
+	if a.format == "sarif" {
+		if err := a.writeSARIF(a.stdout, res.Findings); err != nil {
+			return err
+		}
+	} else if a.format == "json" {
 		out := make([]engine.Finding, len(res.Findings))
 		for i, f := range res.Findings {
 			f.File = a.rel(f.File)

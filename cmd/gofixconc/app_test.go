@@ -160,6 +160,30 @@ func TestCheckJSON(t *testing.T) {
 	}
 }
 
+func TestCheckSARIF(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{"svc/svc.go": leaky})
+	r := run(t, dir, "check", "--format", "sarif", "./...")
+	if r.code != exitPending {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var log sarifLog
+	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 2 {
+		t.Fatalf("unexpected SARIF: %+v", log)
+	}
+	res := log.Runs[0].Results[0]
+	loc := res.Locations[0].PhysicalLocation
+	if res.RuleID != "lostcancel" || loc.ArtifactLocation.URI != "svc/svc.go" || loc.Region.StartLine != 9 {
+		t.Errorf("first result: %+v", res)
+	}
+	if len(log.Runs[0].Tool.Driver.Rules) != len(rules.All()) {
+		t.Errorf("driver rules: %d, want %d", len(log.Runs[0].Tool.Driver.Rules), len(rules.All()))
+	}
+}
+
 // TestDiffAppliesAndTouchesNothing: the dry run prints a patch that git
 // apply accepts from the repository root, and leaves every file as it was.
 func TestDiffAppliesAndTouchesNothing(t *testing.T) {
