@@ -82,4 +82,8 @@ type Fix struct {
 	Nodes []ast.Node
 	// Data is further rule-specific data (names, numbers); never ast nodes.
 	Data any
+	// Edits are set only by whole-program rules: the fix's part in each
+	// file it changes, possibly in several packages. The engine applies a
+	// whole-program fix entirely or not at all.
+	Edits []Edit
 }

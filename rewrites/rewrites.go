@@ -28,6 +28,9 @@ type File struct {
 	Pass *matchers.Pass       // the ast side the findings were made on
 	Dec  *decorator.Decorator // ast → dst map
 	Dst  *dst.File
+	// Edit is, for a whole-program rule, the part of the fix to make in
+	// this file; nil for per-file rules.
+	Edit *matchers.Edit
 }
 
 // Node returns the dst node decorated from the ast node n, or an error when

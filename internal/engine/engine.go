@@ -279,7 +279,7 @@ func inVendor(name string) bool {
 func match(pass *matchers.Pass, rs []*rules.Rule, problems *[]Problem) []matchers.Finding {
 	var out []matchers.Finding
 	for _, r := range rs {
-		if !fastPath(pass, r) {
+		if r.Match == nil || !fastPath(pass, r) {
 			continue
 		}
 		func() {

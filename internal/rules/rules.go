@@ -41,6 +41,12 @@ type Rule struct {
 	Match   func(p *matchers.Pass) []matchers.Finding
 	Rewrite rewrites.Rewrite // nil: detect only
 
+	// Program, instead of Match, makes a whole-program rule: it sees every
+	// package of a load at once, and each fix lists its Edits, which may
+	// span files and packages. Rewrite is then called once per Edit, with
+	// the Edit's file decorated and the Edit in rewrites.File.Edit.
+	Program func(p *matchers.Program) []matchers.Finding
+
 	Doc Doc
 }
 
