@@ -144,12 +144,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		units, probs := plan(pkgs, claimed, &opts)
 		res.Problems = append(res.Problems, probs...)
+		// Whole-program rules first: their fixes span packages. The files
+		// they change are left to a later run by the per-file rules.
+		var exclude map[string]bool
+		if prs := programRules(opts.Rules); len(prs) > 0 {
+			pres, changed := runProgram(ctx, pkgs, units, prs, &opts)
+			res.Findings = append(res.Findings, pres.findings...)
+			res.Changes = append(res.Changes, pres.changes...)
+			res.Problems = append(res.Problems, pres.problems...)
+			exclude = changed
+		}
 		out := make([]*unitResult, len(units))
 		eg, ectx := errgroup.WithContext(ctx)
 		eg.SetLimit(opts.Jobs)
 		for i, u := range units {
 			eg.Go(func() error {
-				out[i] = u.process(ectx, &opts)
+				out[i] = u.safeProcess(ectx, &opts, exclude)
 				return ectx.Err()
 			})
 		}
@@ -173,6 +183,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 type unit struct {
 	pkg   *packages.Package
 	owned []*ast.File
+}
+
+// safeProcess is process that turns a panic of the pipeline itself into a
+// problem of this package: one package never ends a run over a tree.
+func (u *unit) safeProcess(ctx context.Context, opts *Options, exclude map[string]bool) (res *unitResult) {
+	defer func() {
+		if e := recover(); e != nil {
+			res = &unitResult{files: len(u.owned), problems: []Problem{{
+				Message: fmt.Sprintf("%s: skipped: internal error: %v (please report)", u.pkg.ID, e)}}}
+		}
+	}()
+	return u.process(ctx, opts, exclude)
 }
 
 // plan turns loaded packages into units: skips what cannot be processed

@@ -51,7 +51,10 @@ type fileState struct {
 }
 
 // process runs the pipeline on one unit.
-func (u *unit) process(ctx context.Context, opts *Options) *unitResult {
+//
+// Files in exclude were changed by whole-program fixes in this run: their
+// findings are reported, and their fixes wait for the next run.
+func (u *unit) process(ctx context.Context, opts *Options, exclude map[string]bool) *unitResult {
 	res := &unitResult{files: len(u.owned)}
 	p := u.pkg
 	st := &pkgState{files: p.Syntax, info: p.TypesInfo, types: p.Types}
@@ -85,6 +88,11 @@ func (u *unit) process(ctx context.Context, opts *Options) *unitResult {
 			continue
 		}
 		name := findings[i].File
+		if exclude[name] {
+			res.problems = append(res.problems, Problem{Kind: Dropped, File: name, Line: findings[i].Line,
+				Message: fmt.Sprintf("%s: fix deferred: the file was changed by a whole-program fix in this run; run gofixconc again", fd.Rule)})
+			continue
+		}
 		if files[name] == nil {
 			content, err := os.ReadFile(name)
 			if err != nil {
@@ -132,6 +140,9 @@ func (u *unit) process(ctx context.Context, opts *Options) *unitResult {
 			continue
 		}
 		fs := files[findings[i].File]
+		if fs == nil {
+			continue // deferred: not attempted in this run
+		}
 		key := fixKey(p.Fset, fs, fd, true)
 		if r, ok := fs.dropped[key]; ok {
 			findings[i].Dropped = r

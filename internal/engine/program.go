@@ -1,0 +1,403 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/dave/dst/decorator"
+	"github.com/dave/dst/decorator/resolver/gotypes"
+	"github.com/dave/dst/decorator/resolver/guess"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/gofixconc/gofixconc/internal/rules"
+	"github.com/gofixconc/gofixconc/matchers"
+	"github.com/gofixconc/gofixconc/rewrites"
+)
+
+// programRules are the selected whole-program rules.
+func programRules(rs []*rules.Rule) []*rules.Rule {
+	var out []*rules.Rule
+	for _, r := range rs {
+		if r.Program != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// progState is one version of the loaded program: per package variant (by
+// go/packages ID) its files and types. Variants not in the map are as
+// loaded.
+type progState struct {
+	files map[string][]*ast.File
+	info  map[string]*types.Info
+	types map[string]*types.Package
+}
+
+// programRun carries a whole-program pass over one load.
+type programRun struct {
+	pkgs  []*packages.Package // the healthy root packages (every variant)
+	byID  map[string]*packages.Package
+	owned map[string][]*ast.File // package ID → the files it owns
+	fset  *token.FileSet
+	opts  *Options
+	res   *unitResult
+}
+
+// runProgram runs the whole-program rules on one load: findings, and, when
+// fixing, the verified changes. It returns the files it changed so that
+// per-file rules leave them to a later run.
+func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs []*rules.Rule, opts *Options) (*unitResult, map[string]bool) {
+	pr := &programRun{byID: map[string]*packages.Package{}, owned: map[string][]*ast.File{}, opts: opts, res: &unitResult{}}
+	for _, u := range units {
+		pr.owned[u.pkg.ID] = u.owned
+	}
+	for _, p := range pkgs {
+		if len(p.Errors) > 0 || p.IllTyped || p.Types == nil || p.TypesInfo == nil || (strings.HasSuffix(p.ID, ".test") && isTestMain(p)) {
+			continue
+		}
+		pr.pkgs = append(pr.pkgs, p)
+		pr.byID[p.ID] = p
+		pr.fset = p.Fset
+	}
+	if len(pr.pkgs) == 0 {
+		return pr.res, nil
+	}
+	st := &progState{files: map[string][]*ast.File{}, info: map[string]*types.Info{}, types: map[string]*types.Package{}}
+	found := pr.match(st, rs)
+	for _, fd := range found {
+		pr.res.findings = append(pr.res.findings, resolve(pr.fset, fd, pr.fixable(fd)))
+	}
+	if !opts.Fix || ctx.Err() != nil {
+		return pr.res, nil
+	}
+	var fixes []matchers.Finding
+	for _, fd := range found {
+		if pr.fixable(fd) {
+			fixes = append(fixes, fd)
+		}
+	}
+	if len(fixes) == 0 {
+		return pr.res, nil
+	}
+	orig := map[string][]byte{}
+	changed, nst, applied := pr.applyAll(st, fixes, orig)
+	if len(applied) == 0 {
+		return pr.res, nil
+	}
+	// Fixpoint: the rules run again over the fixed program must find
+	// nothing more to fix.
+	for _, fd := range pr.match(nst, rs) {
+		if pr.fixable(fd) {
+			for _, a := range applied {
+				pr.drop(a, fmt.Sprintf("no fixpoint: a second run still finds %q", fd.Message))
+			}
+			return pr.res, nil
+		}
+	}
+	perFile := map[string]map[string]int{}
+	for _, fd := range applied {
+		for _, e := range fd.Fix.Edits {
+			name := pr.fset.File(e.File.Pos()).Name()
+			if perFile[name] == nil {
+				perFile[name] = map[string]int{}
+			}
+			perFile[name][fd.Rule]++
+		}
+	}
+	for i, f := range pr.res.findings {
+		for _, fd := range applied {
+			if f.Rule == fd.Rule && f.File == position(pr.fset, fd.Pos).Filename && f.Line == position(pr.fset, fd.Pos).Line && f.Col == position(pr.fset, fd.Pos).Column {
+				pr.res.findings[i].Fixed = true
+			}
+		}
+	}
+	out := map[string]bool{}
+	for _, name := range sortedKeys(changed) {
+		out[name] = true
+		pr.res.changes = append(pr.res.changes, Change{File: name, Old: orig[name], New: changed[name], Fixes: perFile[name]})
+	}
+	return pr.res, out
+}
+
+// match runs the whole-program rules over a program state.
+func (pr *programRun) match(st *progState, rs []*rules.Rule) []matchers.Finding {
+	prog := &matchers.Program{Fset: pr.fset}
+	for _, p := range pr.pkgs {
+		pp := &matchers.ProgramPackage{ID: p.ID, Pkg: p.Types, Info: p.TypesInfo, Files: p.Syntax, Owned: pr.owned[p.ID]}
+		if fs, ok := st.files[p.ID]; ok {
+			pp.Files, pp.Info, pp.Pkg = fs, st.info[p.ID], st.types[p.ID]
+			pp.Owned = ownedIn(pr.fset, fs, pr.owned[p.ID])
+		}
+		prog.Packages = append(prog.Packages, pp)
+	}
+	var out []matchers.Finding
+	for _, r := range rs {
+		func() {
+			defer func() {
+				if e := recover(); e != nil {
+					pr.res.problems = append(pr.res.problems, Problem{Message: fmt.Sprintf("%s: rule panicked: %v", r.Name, e)})
+				}
+			}()
+			for _, fd := range r.Program(prog) {
+				fd.Rule = r.Name
+				out = append(out, fd)
+			}
+		}()
+	}
+	return out
+}
+
+// ownedIn maps the owned files of a variant onto a new version of its
+// files, by file name.
+func ownedIn(fset *token.FileSet, files, owned []*ast.File) []*ast.File {
+	names := map[string]bool{}
+	for _, f := range owned {
+		names[fset.File(f.Pos()).Name()] = true
+	}
+	var out []*ast.File
+	for _, f := range files {
+		if names[fset.File(f.Pos()).Name()] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (pr *programRun) fixable(fd matchers.Finding) bool {
+	if fd.Fix == nil || len(fd.Fix.Edits) == 0 {
+		return false
+	}
+	r := rules.ByName(fd.Rule)
+	return r != nil && r.HasFix() && r.FixAllowed(pr.opts.Tier)
+}
+
+func (pr *programRun) drop(fd matchers.Finding, reason string) {
+	reason = firstLine(reason)
+	pos := position(pr.fset, fd.Pos)
+	pr.res.problems = append(pr.res.problems, Problem{Kind: Dropped, File: pos.Filename, Line: pos.Line,
+		Message: fmt.Sprintf("%s: fix dropped: %s", fd.Rule, reason)})
+	for i, f := range pr.res.findings {
+		if f.Rule == fd.Rule && f.File == pos.Filename && f.Line == pos.Line && f.Col == pos.Column {
+			pr.res.findings[i].Dropped = reason
+		}
+	}
+}
+
+// applyAll applies the fixes together; when the result does not verify,
+// it keeps the fixes that verify alone and tries them together once more.
+func (pr *programRun) applyAll(st *progState, fixes []matchers.Finding, orig map[string][]byte) (map[string][]byte, *progState, []matchers.Finding) {
+	try := func(fs []matchers.Finding) (map[string][]byte, *progState, error) {
+		changed, err := pr.rewrite(fs, orig)
+		if err != nil {
+			return nil, nil, err
+		}
+		nst, err := pr.verify(changed)
+		return changed, nst, err
+	}
+	changed, nst, err := try(fixes)
+	if err == nil {
+		return changed, nst, fixes
+	}
+	if len(fixes) == 1 {
+		pr.drop(fixes[0], err.Error())
+		return nil, nil, nil
+	}
+	var ok []matchers.Finding
+	for _, fd := range fixes {
+		if _, _, err := try([]matchers.Finding{fd}); err != nil {
+			pr.drop(fd, err.Error())
+			continue
+		}
+		ok = append(ok, fd)
+	}
+	if len(ok) == 0 {
+		return nil, nil, nil
+	}
+	changed, nst, err = try(ok)
+	if err != nil {
+		for _, fd := range ok {
+			pr.drop(fd, "fixes do not type-check together: "+err.Error())
+		}
+		return nil, nil, nil
+	}
+	return changed, nst, ok
+}
+
+// rewrite applies the edits of fixes, file by file, and returns the new
+// contents.
+func (pr *programRun) rewrite(fixes []matchers.Finding, orig map[string][]byte) (map[string][]byte, error) {
+	type job struct {
+		fd matchers.Finding
+		e  matchers.Edit
+	}
+	byFile := map[*ast.File][]job{}
+	for _, fd := range fixes {
+		for _, e := range fd.Fix.Edits {
+			byFile[e.File] = append(byFile[e.File], job{fd, e})
+		}
+	}
+	owner := map[*ast.File]*packages.Package{}
+	for id, fs := range pr.owned {
+		for _, f := range fs {
+			owner[f] = pr.byID[id]
+		}
+	}
+	changed := map[string][]byte{}
+	for f, jobs := range byFile {
+		p := owner[f]
+		if p == nil {
+			return nil, fmt.Errorf("%s: an edit targets a file this run does not own", pr.fset.File(f.Pos()).Name())
+		}
+		name := pr.fset.File(f.Pos()).Name()
+		if orig[name] == nil {
+			content, err := os.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("%s: unreadable: %v", name, err)
+			}
+			if pr.fset.File(f.Pos()).Size() != len(content) {
+				return nil, fmt.Errorf("%s: changed on disk while loading", name)
+			}
+			orig[name] = content
+		}
+		sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].e.Anchor.Pos() > jobs[j].e.Anchor.Pos() })
+		dec := decorator.NewDecoratorWithImports(pr.fset, p.PkgPath, gotypes.New(p.TypesInfo.Uses))
+		df, err := dec.DecorateFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: decorate: %v", name, err)
+		}
+		pass := &matchers.Pass{Fset: pr.fset, Pkg: p.Types, Info: p.TypesInfo, File: f, Files: p.Syntax}
+		var anchors []int
+		tf := pr.fset.File(f.Pos())
+		for _, j := range jobs {
+			e := j.e
+			rf := &rewrites.File{Pass: pass, Dec: dec, Dst: df, Edit: &e}
+			if err := applyOne(rf, j.fd); err != nil {
+				return nil, fmt.Errorf("%s: %v", name, err)
+			}
+			anchors = append(anchors, tf.Offset(e.Anchor.Pos()))
+		}
+		r := decorator.NewRestorerWithImports(p.PkgPath, guess.WithMap(packageNames(p.Types)))
+		var buf bytes.Buffer
+		if err := r.Fprint(&buf, df); err != nil {
+			return nil, fmt.Errorf("%s: restore: %v", name, err)
+		}
+		if !gofmtStable(buf.Bytes()) {
+			return nil, fmt.Errorf("%s: rewritten file is not gofmt-stable", name)
+		}
+		spliced, err := splice(orig[name], buf.Bytes(), anchors)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		if gofmtStable(orig[name]) && !gofmtStable(spliced) {
+			return nil, fmt.Errorf("%s: fixed file is not gofmt-stable", name)
+		}
+		changed[name] = spliced
+	}
+	return changed, nil
+}
+
+// verify type-checks every package variant that holds a changed file, and
+// every loaded variant that depends on one, in dependency order, each
+// against the new types of what it imports.
+func (pr *programRun) verify(changed map[string][]byte) (*progState, error) {
+	affected := map[string]bool{}
+	for _, p := range pr.pkgs {
+		for _, f := range p.CompiledGoFiles {
+			if _, ok := changed[f]; ok {
+				affected[p.ID] = true
+			}
+		}
+	}
+	// Reverse dependencies among the loaded packages, to a fixpoint.
+	for grew := true; grew; {
+		grew = false
+		for _, p := range pr.pkgs {
+			if affected[p.ID] {
+				continue
+			}
+			for _, ip := range p.Imports {
+				if affected[ip.ID] {
+					affected[p.ID] = true
+					grew = true
+					break
+				}
+			}
+		}
+	}
+	st := &progState{files: map[string][]*ast.File{}, info: map[string]*types.Info{}, types: map[string]*types.Package{}}
+	done := map[string]bool{}
+	var check func(p *packages.Package, stack map[string]bool) error
+	check = func(p *packages.Package, stack map[string]bool) error {
+		if done[p.ID] || !affected[p.ID] {
+			return nil
+		}
+		if stack[p.ID] {
+			return fmt.Errorf("%s: import cycle", p.ID)
+		}
+		stack[p.ID] = true
+		for _, ip := range p.Imports {
+			if dep, ok := pr.byID[ip.ID]; ok {
+				if err := check(dep, stack); err != nil {
+					return err
+				}
+			}
+		}
+		delete(stack, p.ID)
+		files := make([]*ast.File, len(p.Syntax))
+		for i, f := range p.Syntax {
+			files[i] = f
+			name := pr.fset.File(f.Pos()).Name()
+			if content, ok := changed[name]; ok {
+				nf, err := parser.ParseFile(pr.fset, name, content, parser.ParseComments|parser.SkipObjectResolution)
+				if err != nil {
+					return fmt.Errorf("result does not parse: %v", err)
+				}
+				files[i] = nf
+			}
+		}
+		base := importerFor(p)
+		imp := importerFunc(func(path string) (*types.Package, error) {
+			if ip, ok := p.Imports[path]; ok {
+				if t, ok := st.types[ip.ID]; ok {
+					return t, nil
+				}
+			}
+			return base.Import(path)
+		})
+		info := newInfo()
+		conf := &types.Config{Importer: imp, Sizes: p.TypesSizes, GoVersion: goVersion(p)}
+		var first error
+		conf.Error = func(err error) {
+			if first == nil {
+				first = err
+			}
+		}
+		tpkg, _ := conf.Check(p.PkgPath, pr.fset, files, info)
+		if first != nil {
+			return fmt.Errorf("result does not type-check: %v", first)
+		}
+		st.files[p.ID], st.info[p.ID], st.types[p.ID] = files, info, tpkg
+		done[p.ID] = true
+		return nil
+	}
+	ids := make([]string, 0, len(affected))
+	for id := range affected {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := check(pr.byID[id], map[string]bool{}); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
