@@ -23,6 +23,12 @@ import (
 // FindingsSection is the name of the txtar section holding the findings.
 const FindingsSection = "findings"
 
+// FlagsSection optionally sets options of the run, one per line:
+// `tier=review` runs the case with review-tier fixes on (a case of a safe
+// rule that needs a review-tier path, or the reverse: `tier=safe` on a
+// review rule shows what stays a finding).
+const FlagsSection = "flags"
+
 // A Case is one parsed golden archive.
 type Case struct {
 	Path    string // the .txtar file
@@ -48,7 +54,7 @@ func Load(path string) (*Case, error) {
 func (c *Case) Inputs() map[string][]byte {
 	m := map[string][]byte{}
 	for _, f := range c.Archive.Files {
-		if f.Name == FindingsSection || strings.HasSuffix(f.Name, ".golden") {
+		if f.Name == FindingsSection || f.Name == FlagsSection || strings.HasSuffix(f.Name, ".golden") {
 			continue
 		}
 		m[f.Name] = f.Data
@@ -90,13 +96,28 @@ func WriteModule(dir string, files map[string][]byte) error {
 // Run runs the case's rule over the module in dir (already written) with
 // fixes on, at the rule's own tier.
 func (c *Case) Run(ctx context.Context, dir string) (*Outcome, error) {
+	tier := c.Rule.Tier
+	if flags, ok := c.Section(FlagsSection); ok {
+		for _, line := range strings.Split(string(flags), "\n") {
+			line = strings.TrimSpace(line)
+			switch {
+			case line == "":
+			case line == "tier=safe":
+				tier = rules.Safe
+			case line == "tier=review":
+				tier = rules.Review
+			default:
+				return nil, fmt.Errorf("%s: unknown flag %q in -- flags --", c.Path, line)
+			}
+		}
+	}
 	res, err := engine.Run(ctx, engine.Options{
 		Dir:      dir,
 		Patterns: []string{"./..."},
 		Tests:    true,
 		Rules:    []*rules.Rule{c.Rule},
 		Fix:      true,
-		Tier:     c.Rule.Tier,
+		Tier:     tier,
 		Jobs:     2,
 	})
 	if err != nil {
@@ -144,6 +165,9 @@ func (c *Case) Update(o *Outcome) error {
 			continue
 		}
 		files = append(files, f)
+		if f.Name == FlagsSection {
+			continue
+		}
 		if out, ok := o.Outputs[f.Name]; ok {
 			files = append(files, txtar.File{Name: f.Name + ".golden", Data: out})
 		}
