@@ -68,6 +68,7 @@ func LostCancel(p *Pass) []Finding {
 				End: c.id.End(),
 				Message: fmt.Sprintf("the cancel function returned by context.%s should be called, not discarded, to avoid a context leak",
 					fn.Name()),
+				NoFix: "the cancel func is discarded: name it and call it (defer) where the context's work ends",
 			})
 			continue
 		}
@@ -206,44 +207,42 @@ func (lc *lostCancel) check(c lcAssign) (Finding, bool) {
 		End:     c.id.End(),
 		Message: fmt.Sprintf("the %s function is not used on all paths (possible context leak)", v.Name()),
 	}
-	if fix := lc.fix(c, v, sig, funcScope, refs, defblock); fix != nil {
-		fd.Fix = fix
-	}
+	fd.Fix, fd.NoFix = lc.fix(c, v, sig, funcScope, refs, defblock)
 	return fd, true
 }
 
-// fix returns the fix for a lost cancel, or nil when inserting the defer
-// could change behaviour or has no place to go.
-func (lc *lostCancel) fix(c lcAssign, v *types.Var, sig *types.Signature, funcScope *types.Scope, refs lcRefs, defblock *cfg.Block) *Fix {
+// fix returns the fix for a lost cancel, or nil and the reason when
+// inserting the defer could change behaviour or has no place to go.
+func (lc *lostCancel) fix(c lcAssign, v *types.Var, sig *types.Signature, funcScope *types.Scope, refs lcRefs, defblock *cfg.Block) (*Fix, string) {
 	if refs.escapes || lcTupleHas(sig.Results(), v) {
-		return nil // someone else owns cancel on some path
+		return nil, "the cancel func is handed on (returned, stored, sent or passed) on some path: its new owner may call it"
 	}
 	if len(refs.blank) > 0 {
-		return nil // `_ = cancel` may mean the context is meant to live on
+		return nil, "`_ = cancel` may mean the context is meant to outlive the function"
 	}
 	if lc.ctxEscapes(c, sig, funcScope) {
-		return nil // a deferred cancel would cancel a context still in use
+		return nil, "the context (or a value derived from it) outlives the function: a deferred cancel would cut it short"
 	}
 	nilCause := false
 	fsig, ok := v.Type().Underlying().(*types.Signature)
 	if !ok {
-		return nil
+		return nil, "the cancel func has an unexpected type"
 	}
 	switch {
 	case fsig.Params().Len() == 0:
 	case fsig.Params().Len() == 1 && !fsig.Variadic():
 		nilCause = true
 	default:
-		return nil
+		return nil, "the cancel func has an unexpected signature"
 	}
 	list := c.stmtC.Parent()
 	switch list.Node().(type) {
 	case *ast.BlockStmt, *ast.CaseClause, *ast.CommClause:
 	default:
-		return nil // if/switch/for init, labeled statement: no place after it
+		return nil, "the assignment is an if/switch/for init or labeled statement: no place to insert the defer"
 	}
 	if lcOnCycle(defblock) {
-		return nil // a defer per iteration would pile up until the return
+		return nil, "the assignment is in a loop: a defer per iteration would pile up until the function returns"
 	}
 	arg := ""
 	if nilCause {
@@ -255,7 +254,7 @@ func (lc *lostCancel) fix(c lcAssign, v *types.Var, sig *types.Signature, funcSc
 		Lists:   []ast.Node{list.Node()},
 		Nodes:   []ast.Node{c.id},
 		Data:    LostCancelFix{Name: c.id.Name, NilCause: nilCause},
-	}
+	}, ""
 }
 
 // lcRefs summarises the references to the cancel variable in its function.

@@ -65,6 +65,9 @@ type Finding struct {
 	End     token.Pos // end of the reported range
 	Message string    // lowercase fragment, no trailing period
 	Fix     *Fix      // nil: detect only
+	// NoFix says, when Fix is nil, why this finding gets no fix (the
+	// edge case that makes a rewrite unsafe); shown to the user.
+	NoFix string
 }
 
 // A Fix describes an edit for the rule's rewrite to carry out.

@@ -149,7 +149,12 @@ func wgAddsIn(p *Pass, gc, lc inspector.Cursor) []Finding {
 			End:     wc.call.End(),
 			Message: recv + ".Add called inside the goroutine it counts; Wait may return before it runs",
 		}
-		if leading && movable(p, gc, lit, wc) {
+		switch {
+		case !leading:
+			fd.NoFix = "the Add is not at the top of the goroutine: moving it would skip or reorder the work before it"
+		case !movable(p, gc, lit, wc):
+			fd.NoFix = "the Add's receiver or count is computed inside the goroutine (or may change before it runs)"
+		default:
 			fd.Fix = &Fix{
 				Message: "move " + types.ExprString(wc.call) + " before the go statement",
 				Anchor:  stmt,

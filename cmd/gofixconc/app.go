@@ -223,6 +223,14 @@ func (a *app) runEngine(ctx context.Context, patterns []string, fix bool) (*engi
 	for _, p := range res.Problems {
 		fmt.Fprintln(a.stderr, a.problemLine(p))
 	}
+	if fix {
+		// What a reviewer still has to do by hand, and why.
+		for _, f := range res.Findings {
+			if !f.Fixed && f.Dropped == "" && f.NoFix != "" {
+				fmt.Fprintf(a.stderr, "%s:%d:%d: %s: no fix: %s\n", a.rel(f.File), f.Line, f.Col, f.Rule, f.NoFix)
+			}
+		}
+	}
 	if a.verbose {
 		fmt.Fprintf(a.stderr, "gofixconc: %d packages, %d files, %d findings\n", res.Packages, res.Files, len(res.Findings))
 	}

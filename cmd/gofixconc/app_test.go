@@ -48,6 +48,10 @@ func Keep(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 `
 
+// two are the rules the fixtures above are about; tests that count
+// findings or fixes run only these, so new rules do not change them.
+const two = "lostcancel,wg-add-in-goroutine"
+
 const clean = `package ok
 
 func Add(a, b int) int { return a + b }
@@ -142,7 +146,7 @@ func TestCheckExitCodes(t *testing.T) {
 func TestCheckJSON(t *testing.T) {
 	t.Parallel()
 	dir := module(t, map[string]string{"svc/svc.go": leaky})
-	r := run(t, dir, "check", "--format", "json", "./...")
+	r := run(t, dir, "check", "--rules", two, "--format", "json", "./...")
 	if r.code != exitPending {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -163,7 +167,7 @@ func TestCheckJSON(t *testing.T) {
 func TestCheckSARIF(t *testing.T) {
 	t.Parallel()
 	dir := module(t, map[string]string{"svc/svc.go": leaky})
-	r := run(t, dir, "check", "--format", "sarif", "./...")
+	r := run(t, dir, "check", "--rules", two, "--format", "sarif", "./...")
 	if r.code != exitPending {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -195,7 +199,7 @@ func TestDiffAppliesAndTouchesNothing(t *testing.T) {
 	before := read(t, filepath.Join(repo, "svc/svc.go"))
 
 	// Run from a subdirectory: paths in the patch are still repo-relative.
-	r := run(t, filepath.Join(repo, "svc"), "diff", "./...")
+	r := run(t, filepath.Join(repo, "svc"), "diff", "--rules", two, "./...")
 	if r.code != exitPending {
 		t.Fatalf("diff: exit %d, want 1\n%s", r.code, r.stderr)
 	}
@@ -222,7 +226,7 @@ func TestDiffAppliesAndTouchesNothing(t *testing.T) {
 	}
 	git(t, repo, "apply", p)
 	// The applied patch is what fix would write: nothing left to change.
-	if r := run(t, filepath.Join(repo, "svc"), "diff", "./..."); r.code != exitOK || r.stdout != "" {
+	if r := run(t, filepath.Join(repo, "svc"), "diff", "--rules", two, "./..."); r.code != exitOK || r.stdout != "" {
 		t.Fatalf("diff after applying: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -234,7 +238,7 @@ func TestFixInPlace(t *testing.T) {
 	if err := os.Chmod(file, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, dir, "fix", "./...")
+	r := run(t, dir, "fix", "--rules", two, "./...")
 	if r.code != exitOK {
 		t.Fatalf("fix: exit %d\n%s", r.code, r.stderr)
 	}
@@ -270,7 +274,7 @@ func TestFixInPlace(t *testing.T) {
 func TestFixPatchFile(t *testing.T) {
 	t.Parallel()
 	dir := module(t, map[string]string{"svc/svc.go": leaky})
-	r := run(t, dir, "fix", "--patch", "out.patch", "./...")
+	r := run(t, dir, "fix", "--rules", two, "--patch", "out.patch", "./...")
 	if r.code != exitOK {
 		t.Fatalf("fix --patch: exit %d\n%s", r.code, r.stderr)
 	}
@@ -280,7 +284,7 @@ func TestFixPatchFile(t *testing.T) {
 	if p := read(t, filepath.Join(dir, "out.patch")); !strings.HasPrefix(p, "diff --git a/svc/svc.go b/svc/svc.go\n") {
 		t.Fatalf("patch file:\n%s", p)
 	}
-	r = run(t, dir, "fix", "--dry-run", "./...")
+	r = run(t, dir, "fix", "--rules", two, "--dry-run", "./...")
 	if r.code != exitPending || !strings.Contains(r.stdout, "+\tdefer cancel()") {
 		t.Fatalf("fix --dry-run: exit %d\n%s", r.code, r.stdout)
 	}
@@ -403,5 +407,22 @@ func TestReadmeRuleTable(t *testing.T) {
 	}
 	if got, want := readme[i+len(start):j], rules.MarkdownTable(); got != want {
 		t.Fatalf("README rule table is stale; regenerate with `go run ./cmd/gofixconc rules --markdown`.\ngot:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestNoFixReasons: diff and fix say, for each finding left without a fix,
+// why, so a reviewer knows what to do by hand.
+func TestNoFixReasons(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{"a/a.go": "package a\n\nimport \"context\"\n\nfunc F(ctx context.Context) context.Context {\n\tctx, _ = context.WithCancel(ctx)\n\treturn ctx\n}\n"})
+	r := run(t, dir, "diff", "--rules", "lostcancel", "./...")
+	if r.code != exitOK || r.stdout != "" {
+		t.Fatalf("diff: exit %d\n%s", r.code, r.stdout)
+	}
+	if want := "a/a.go:6:7: lostcancel: no fix: the cancel func is discarded"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	if r := run(t, dir, "check", "--rules", "lostcancel", "./..."); strings.Contains(r.stderr, "no fix") {
+		t.Errorf("check keeps stderr for problems only:\n%s", r.stderr)
 	}
 }

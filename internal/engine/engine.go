@@ -54,6 +54,7 @@ type Finding struct {
 	FixTitle string `json:"fix,omitempty"`     // the fix's verb phrase
 	Fixed    bool   `json:"fixed,omitempty"`   // the fix was applied and verified (Fix runs)
 	Dropped  string `json:"dropped,omitempty"` // why the fix was dropped, if it was
+	NoFix    string `json:"no_fix,omitempty"`  // why there is no fix, if there is none
 }
 
 // A Change is one file's verified new content.

@@ -69,7 +69,11 @@ func (u *unit) process(ctx context.Context, opts *Options, exclude map[string]bo
 	}
 	findings := make([]Finding, len(initial))
 	for i, fd := range initial {
-		findings[i] = resolve(p.Fset, fd, fixable(fd, fileOf(passes, fd.Pos), opts))
+		pass := fileOf(passes, fd.Pos)
+		findings[i] = resolve(p.Fset, fd, fixable(fd, pass, opts))
+		if !findings[i].Fixable {
+			findings[i].NoFix = whyNoFix(fd, pass, opts)
+		}
 	}
 	if !opts.Fix || ctx.Err() != nil {
 		res.findings = findings
@@ -460,6 +464,29 @@ func fileOf(passes map[*ast.File]*matchers.Pass, pos token.Pos) *matchers.Pass {
 		}
 	}
 	return nil
+}
+
+// whyNoFix says why a finding's fix is not attempted in this run, or "".
+func whyNoFix(fd matchers.Finding, pass *matchers.Pass, opts *Options) string {
+	r := rules.ByName(fd.Rule)
+	switch {
+	case fd.Fix == nil && fd.NoFix != "":
+		return fd.NoFix
+	case fd.Fix == nil || r == nil || !r.HasFix():
+		return "the rule reports this shape without a fix"
+	case !r.FixAllowed(opts.Tier):
+		return "review-tier fix: apply it with --tier review after reading `gofixconc explain " + r.Name + "`"
+	case r.MinGo != "" && pass != nil && !pass.AtLeast(r.MinGo):
+		return "the fix needs " + r.MinGo + "; the file's Go version is " + orUnknown(pass.GoVersion())
+	}
+	return ""
+}
+
+func orUnknown(v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	return v
 }
 
 func resolve(fset *token.FileSet, fd matchers.Finding, fixable bool) Finding {

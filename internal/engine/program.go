@@ -74,7 +74,11 @@ func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs
 	st := &progState{files: map[string][]*ast.File{}, info: map[string]*types.Info{}, types: map[string]*types.Package{}}
 	found := pr.match(st, rs)
 	for _, fd := range found {
-		pr.res.findings = append(pr.res.findings, resolve(pr.fset, fd, pr.fixable(fd)))
+		f := resolve(pr.fset, fd, pr.fixable(fd))
+		if !f.Fixable {
+			f.NoFix = whyNoFix(fd, nil, opts)
+		}
+		pr.res.findings = append(pr.res.findings, f)
 	}
 	if !opts.Fix || ctx.Err() != nil {
 		return pr.res, nil
