@@ -1,0 +1,122 @@
+package rules
+
+import (
+	"github.com/gofixconc/gofixconc/matchers"
+	"github.com/gofixconc/gofixconc/rewrites"
+)
+
+// CloseFromReceiver: a goroutine receives from a channel and closes it
+// while another goroutine still sends on it.
+//
+// Requires is empty: channels and close need no import. The matcher's fast
+// path is the inspector's type filter: it looks only at channels passed to
+// the builtin close in the file.
+//
+// Tier review: moving the close changes when the channel is closed. On
+// every execution that neither panicked nor hung before, nothing changes
+// (see Doc.Fix); on those that did, the fix trades a "send on closed
+// channel" panic for a sender that may block forever, and a receive that
+// hung for one that sees the close — both need a reviewer's eye.
+var CloseFromReceiver = register(&Rule{
+	Name:    "close-from-receiver",
+	Title:   "a channel is closed by its receiver while another goroutine sends on it",
+	Tier:    Review,
+	MinGo:   "",
+	Match:   matchers.CloseFromReceiver,
+	Rewrite: rewrites.CloseFromReceiver,
+	Doc: Doc{
+		Why: `Closing a channel tells its receivers that no more values will come; only
+the sender knows that. When the receiver closes the channel — after it has
+taken the values it wanted, on a timeout, on an error, or in a deferred
+close(ch) — a sender that still has a value to send panics with "send on
+closed channel", and the whole program crashes. Nothing orders the
+receiver's close after the sender's last send: the panic depends on
+scheduling and shows up under load. This is the "close from receiver"
+shape of the Go concurrency bug studies (Docker, Kubernetes, etcd, gRPC).
+
+The rule looks at channels a function makes for itself and never hands to
+anyone else, so it sees every sender, receiver and close. It reports, at
+the close call, a close in a goroutine (the function's own or a go
+statement's) that receives from the channel and closes it afterwards (or
+with defer), while another goroutine sends on it.`,
+		Fix: `Deletes the receiver's close (close(ch) or defer close(ch)) and inserts
+defer close(ch) in the sending goroutine, after the defer statements its
+body starts with: the sender closes the channel when it has nothing more to
+send, as the channel rules of Go ask.
+
+Offered only when that goroutine is the only sender (one go statement, not
+in a loop), does not receive from the channel and does not call recover,
+every receive of the channel is in the goroutine that closed it, none of
+them in a select and none after a close that is not deferred, and the close
+is the only one. Then:
+
+- On every execution that neither panicked nor hung before, nothing
+  observable changes. Without a panic, every send happened before the
+  receiver's close; without a hang, every receive got a value sent before
+  it. The same sends meet the same receives after the fix, in the same
+  order; the close only moves from the receiver's close statement to the
+  sender's return, and nobody receives after it either way (the closing
+  goroutine is the only receiver and receives nothing after its close).
+- An execution in which the sender sent after the receiver closed used to
+  panic. Now the send goes into the channel's buffer if it has room (and
+  the sender finishes and closes), or blocks forever: a leaked goroutine
+  instead of a crash. That is why this rule is in the review tier. When
+  the receiver may stop early, give the channel room for every send
+  (make(chan T, len(items))) or give the sender a way to stop (a done
+  channel or a context; see select-ctx-done).
+- An execution in which the receiver waited for a value that never came
+  used to hang (nothing else sends, nobody closed). Now the receive sees
+  the close: a range ends, v, ok := <-ch gets ok == false, and a plain
+  <-ch gets the zero value and goes on. The first two are what those forms
+  are for; the third deserves a look.
+
+Selects are excluded because they change the quiet case: a select that
+used to wait on its other cases once the sender was done would now take the
+closed channel's case again and again. Senders that recover are excluded
+because for them the panic was the designed way out; a blocked send would
+leak them instead.`,
+		Wrong: `results := make(chan Result, len(jobs))
+go func() {
+	for _, j := range jobs {
+		results <- run(j) // panics if the loop below has stopped and closed
+	}
+}()
+for r := range results {
+	if r.Err != nil {
+		break
+	}
+	report(r)
+}
+close(results)`,
+		Right: `results := make(chan Result, len(jobs))
+go func() {
+	defer close(results)
+	for _, j := range jobs {
+		results <- run(j) // room for every result: never blocks
+	}
+}()
+for r := range results {
+	if r.Err != nil {
+		break
+	}
+	report(r)
+}`,
+		LeftAlone: `- Channels that escape: passed to a function (go producer(ch)), returned,
+  stored, sent, assigned, captured by a function literal that is neither
+  called on the spot, deferred, nor started by a go statement; parameters.
+  The rule cannot see every sender of those.
+- A close after the closing goroutine has waited for something else, which
+  may be the senders finishing: wg.Wait(); close(ch) (sync.WaitGroup or
+  sync.Cond Wait), a receive from another channel outside a select that
+  also has a case on this one (<-done), a range over another channel.
+- A close in a goroutine that does not receive from the channel (a closer
+  goroutine, a producer), a close that comes before any receive (close then
+  drain), and a channel nobody else sends on.
+- Reported without a fix: several senders (two go statements, a go statement
+  in a loop, the function itself and a goroutine); a receiver that also
+  sends; a receive in a select or in another goroutine, or after the close;
+  a sender that receives or calls recover; more than one close; a close
+  inside a deferred function literal, or alone in a block (the block would
+  be left empty); close or the channel's name shadowed in the sender.`,
+	},
+})

@@ -1,0 +1,329 @@
+package matchers
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"golang.org/x/tools/go/ast/inspector"
+)
+
+// CloseRecvFix is the Fix.Data of a close-from-receiver finding: the
+// rewrite deletes Remove (the receiver's close(ch) or defer close(ch)) and
+// inserts `defer close(Name)` in the sending goroutine's Body after its
+// first After statements.
+type CloseRecvFix struct {
+	ChanCloseInsert
+	Remove ast.Stmt
+}
+
+// CloseFromReceiver finds a goroutine that receives from a channel and then
+// closes it while another goroutine sends on it:
+//
+//	ch := make(chan T)
+//	go func() {
+//		for _, x := range xs {
+//			ch <- f(x) // panics once the receiver has closed ch
+//		}
+//	}()
+//	for v := range ch {
+//		if done(v) {
+//			break
+//		}
+//	}
+//	close(ch)
+//
+// A send on a closed channel panics, and nothing orders the receiver's close
+// after the sender's last send. The finding is at the close call.
+//
+// The channel must be a localChan (see chanuse.go). What is reported: a
+// close of the channel in a goroutine (the declaring function, or a go
+// statement's literal) that also receives from it, either deferred or
+// after one of its receives in the source, while some other goroutine
+// sends on it. Left alone: a close that the goroutine reaches only after
+// waiting for something else — a (*sync.WaitGroup).Wait or
+// (*sync.Cond).Wait call, a receive from another channel outside a select
+// that also has a case on this one, a range over another channel — since
+// it may be waiting for the senders to finish (wg.Wait(); close(ch) is the
+// correct pattern).
+//
+// The fix moves the close into the sender as defer close(ch) when the
+// sole sender is one goroutine started in the function (not in a loop),
+// that goroutine neither receives from the channel nor calls recover (a
+// sender that recovers from the panic is designed around the close), all
+// receives of the channel are in the closing goroutine, none in a select
+// and none after a close that is not deferred, the close is the only one
+// and a statement of its own (not in a deferred function literal, not the
+// only statement of a block), and close and the channel's name mean the
+// same at the insertion point.
+func CloseFromReceiver(p *Pass) []Finding {
+	if p.Inspector == nil || p.Info == nil {
+		return nil
+	}
+	want := map[*types.Var]bool{}
+	for c := range p.Inspector.Root().Preorder((*ast.CallExpr)(nil)) {
+		call := c.Node().(*ast.CallExpr)
+		if len(call.Args) != 1 || !cuBuiltin(p.Info, call.Fun, "close") {
+			continue
+		}
+		if v, ok := p.Info.Uses[identOf(call.Args[0])].(*types.Var); ok {
+			want[v] = true
+		}
+	}
+	chans := cuChans(p, want)
+	var ordered []*cuChan
+	for _, lc := range chans {
+		ordered = append(ordered, lc)
+	}
+	cuSort(ordered)
+	var out []Finding
+	for _, lc := range ordered {
+		for _, op := range lc.ops {
+			if op.kind != cuClose {
+				continue
+			}
+			if fd, ok := crCheck(p, lc, op); ok {
+				out = append(out, fd)
+			}
+		}
+	}
+	return out
+}
+
+func crCheck(p *Pass, lc *cuChan, cl cuOp) (Finding, bool) {
+	r := cl.ctx
+	recvs := lc.opsIn(r, cuRecv, cuRange)
+	if len(recvs) == 0 {
+		return Finding{}, false
+	}
+	if !cl.deferred {
+		before := false
+		for _, op := range recvs {
+			if op.node.Pos() < cl.node.Pos() {
+				before = true
+			}
+		}
+		if !before {
+			return Finding{}, false // closes before it receives: the drain pattern
+		}
+	}
+	end := cl.node.Pos()
+	if cl.deferred {
+		end = r.body.End()
+	}
+	if crWaits(p, lc, r, end) {
+		return Finding{}, false
+	}
+	var senders []*cuCtx
+	for _, s := range lc.ctxsWith(cuSend) {
+		if s != r {
+			senders = append(senders, s)
+		}
+	}
+	if len(senders) == 0 {
+		return Finding{}, false
+	}
+	fd := Finding{
+		Pos:     cl.node.Pos(),
+		End:     cl.node.End(),
+		Message: lc.name + " is closed by its receiver while another goroutine sends on it: a send after the close panics",
+	}
+	fd.Fix = crFix(p, lc, cl, senders)
+	return fd, true
+}
+
+// crWaits reports whether the goroutine r, before end, waits for something
+// that may be the senders finishing: a WaitGroup or Cond Wait, a receive
+// from another channel (outside a select that also receives from or sends
+// on the channel), or a range over another channel.
+func crWaits(p *Pass, lc *cuChan, r *cuCtx, end token.Pos) bool {
+	waits := false
+	rc, ok := p.Inspector.Root().FindNode(r.body)
+	if !ok {
+		return true
+	}
+	rc.Inspect(nil, func(c inspector.Cursor) bool {
+		if waits || c.Node().Pos() >= end {
+			return false
+		}
+		switch n := c.Node().(type) {
+		case *ast.FuncLit:
+			return crRunsHere(c)
+		case *ast.CallExpr:
+			if crSyncWait(p.Info, n) {
+				waits = true
+			}
+		case *ast.UnaryExpr:
+			if n.Op == token.ARROW && !lc.is(p, n.X) && !crInSelectWith(p, lc, c) {
+				waits = true
+			}
+		case *ast.RangeStmt:
+			if t := p.Info.TypeOf(n.X); t != nil {
+				if _, ok := t.Underlying().(*types.Chan); ok && !lc.is(p, n.X) {
+					waits = true
+				}
+			}
+		}
+		return !waits
+	})
+	return waits
+}
+
+// crRunsHere reports whether the function literal at c runs in the
+// goroutine that contains it: called on the spot or deferred.
+func crRunsHere(c inspector.Cursor) bool {
+	pc := c.Parent()
+	for {
+		if _, ok := pc.Node().(*ast.ParenExpr); !ok {
+			break
+		}
+		pc = pc.Parent()
+	}
+	call, ok := pc.Node().(*ast.CallExpr)
+	if !ok || ast.Unparen(call.Fun) != c.Node() {
+		return false
+	}
+	_, isGo := pc.Parent().Node().(*ast.GoStmt)
+	return !isGo
+}
+
+// crInSelectWith reports whether the receive at c is the communication of
+// a select case whose select also has a case on the channel lc.
+func crInSelectWith(p *Pass, lc *cuChan, c inspector.Cursor) bool {
+	for e := range c.Enclosing((*ast.CommClause)(nil), (*ast.FuncLit)(nil), (*ast.BlockStmt)(nil)) {
+		cc, ok := e.Node().(*ast.CommClause)
+		if !ok {
+			return false
+		}
+		if cc.Comm == nil || !(cc.Comm.Pos() <= c.Node().Pos() && c.Node().End() <= cc.Comm.End()) {
+			return false
+		}
+		sel, ok := e.Parent().Parent().Node().(*ast.SelectStmt)
+		if !ok {
+			return false
+		}
+		for _, s := range sel.Body.List {
+			other := s.(*ast.CommClause)
+			if other.Comm == nil || other == cc {
+				continue
+			}
+			found := false
+			ast.Inspect(other.Comm, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok && p.Info.Uses[id] == lc.obj {
+					found = true
+				}
+				return !found
+			})
+			if found {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+// crSyncWait reports whether call is (*sync.WaitGroup).Wait or
+// (*sync.Cond).Wait.
+func crSyncWait(info *types.Info, call *ast.CallExpr) bool {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	s := info.Selections[sel]
+	if s == nil || s.Kind() != types.MethodVal {
+		return false
+	}
+	fn, ok := s.Obj().(*types.Func)
+	if !ok || fn.Name() != "Wait" || fn.Pkg() == nil || fn.Pkg().Path() != "sync" {
+		return false
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return false
+	}
+	t := recv.Type()
+	if ptr, ok := t.(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
+	named, ok := types.Unalias(t).(*types.Named)
+	if !ok {
+		return false
+	}
+	name := named.Obj().Name()
+	return name == "WaitGroup" || name == "Cond"
+}
+
+// is reports whether e denotes the channel variable.
+func (lc *cuChan) is(p *Pass, e ast.Expr) bool {
+	return p.Info.Uses[identOf(e)] == lc.obj
+}
+
+// crFix returns the fix moving the close cl into the sole sender, or nil.
+func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) *Fix {
+	if len(senders) != 1 {
+		return nil
+	}
+	s, r := senders[0], cl.ctx
+	if s.goSt == nil || s.multi || cl.stmt == nil {
+		return nil
+	}
+	if _, isDefer := cl.stmt.(*ast.DeferStmt); cl.deferred && !isDefer {
+		return nil // close(ch) inside a deferred function literal
+	}
+	closes := 0
+	for _, op := range lc.ops {
+		switch op.kind {
+		case cuClose:
+			closes++
+		case cuSend:
+			if op.ctx == r {
+				return nil
+			}
+		case cuRecv, cuRange:
+			if op.ctx != r || op.inSelect {
+				return nil
+			}
+			if !cl.deferred && op.node.Pos() > cl.node.Pos() {
+				return nil
+			}
+		}
+	}
+	if closes != 1 {
+		return nil
+	}
+	if cuContainsCall(s.body, func(c *ast.CallExpr) bool { return cuBuiltin(p.Info, c.Fun, "recover") }) {
+		return nil
+	}
+	sc, ok := p.Inspector.Root().FindNode(cl.stmt)
+	if !ok {
+		return nil
+	}
+	list := sc.Parent().Node()
+	switch l := list.(type) {
+	case *ast.BlockStmt:
+		if len(l.List) == 1 {
+			return nil // the block would be left empty
+		}
+	case *ast.CaseClause, *ast.CommClause:
+	default:
+		return nil
+	}
+	after := cuLeadingDefers(s.body)
+	pos := s.body.Lbrace + 1
+	if after > 0 {
+		pos = s.body.List[after-1].End()
+	}
+	if !cuResolvesTo(p, pos, "close", types.Universe.Lookup("close")) || !cuResolvesTo(p, pos, lc.name, lc.obj) {
+		return nil
+	}
+	return &Fix{
+		Message: "move the close into the sending goroutine as defer close(" + lc.name + ")",
+		Anchor:  cl.stmt,
+		Lists:   []ast.Node{list, s.body},
+		Data: CloseRecvFix{
+			ChanCloseInsert: ChanCloseInsert{Body: s.body, After: after, Name: lc.name},
+			Remove:          cl.stmt,
+		},
+	}
+}

@@ -1,0 +1,240 @@
+package matchers
+
+import (
+	"go/ast"
+	"go/types"
+)
+
+// MissingCloseFix is the Fix.Data of a missing-close finding: the rewrite
+// inserts `defer close(Name)` in Body after its first After statements,
+// and deletes Remove (the sender's own trailing close(ch), which the
+// deferred close replaces) when not nil.
+type MissingCloseFix struct {
+	ChanCloseInsert
+	Remove ast.Stmt
+}
+
+// MissingClose finds a channel that a function makes, that some goroutine
+// ranges over, and that its sender does not close on every path:
+//
+//	ch := make(chan T)
+//	go func() {
+//		for _, x := range xs {
+//			if bad(x) {
+//				return // ch is not closed: the range below never ends
+//			}
+//			ch <- f(x)
+//		}
+//		close(ch)
+//	}()
+//	for v := range ch { … }
+//
+// A range over a channel ends only when the channel is closed: once the
+// sender has returned without closing it, the ranging goroutine waits
+// forever.
+//
+// The channel must be a cuChan (made in the function, never passed
+// anywhere); the finding is at its make call. What is reported:
+//   - the senders are goroutines or the function itself (not a goroutine
+//     that also ranges), nothing but the senders closes the channel (a
+//     separate closer, for example after wg.Wait, or a receiver that closes
+//     it are someone else's business: close-from-receiver), and
+//   - one sender that can return on a path that does not close the channel
+//     (paths found on the control-flow graph of golang.org/x/tools/go/cfg;
+//     a sender that never returns — for { ch <- x } — is fine), or several
+//     senders and no close at all.
+//
+// The fix, `defer close(ch)` in the sender, is offered when the sole sender
+// is one goroutine started in the function (not a go statement in a loop,
+// which starts several), that goroutine does not receive from the channel,
+// every receive of the channel is a range or a comma-ok receive outside a
+// select (they are written for a closed channel; a plain receive would read
+// a zero value, a select case would fire again and again), the close is
+// not shadowed in the goroutine, and any close(ch) the goroutine already
+// has is its body's last statement with no defer statement after the
+// leading ones (that close is then replaced: it ran before the deferred
+// calls, and so does a defer inserted after the leading defers).
+func MissingClose(p *Pass) []Finding {
+	if p.Inspector == nil || p.Info == nil {
+		return nil
+	}
+	want := map[*types.Var]bool{}
+	for c := range p.Inspector.Root().Preorder((*ast.RangeStmt)(nil)) {
+		r := c.Node().(*ast.RangeStmt)
+		if v, ok := p.Info.Uses[identOf(r.X)].(*types.Var); ok {
+			if _, ok := types.Unalias(v.Type()).Underlying().(*types.Chan); ok {
+				want[v] = true
+			}
+		}
+	}
+	chans := cuChans(p, want)
+	var out []Finding
+	// Report in source order of the make calls.
+	var ordered []*cuChan
+	for _, lc := range chans {
+		ordered = append(ordered, lc)
+	}
+	cuSort(ordered)
+	for _, lc := range ordered {
+		if fd, ok := mcCheck(p, lc); ok {
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+func mcCheck(p *Pass, lc *cuChan) (Finding, bool) {
+	rangers := lc.ctxsWith(cuRange)
+	senders := lc.ctxsWith(cuSend)
+	if len(rangers) == 0 || len(senders) == 0 {
+		return Finding{}, false
+	}
+	isSender := map[*cuCtx]bool{}
+	for _, s := range senders {
+		isSender[s] = true
+	}
+	for _, r := range rangers {
+		if isSender[r] {
+			return Finding{}, false // a goroutine that feeds its own range
+		}
+	}
+	closes := 0
+	for _, op := range lc.ops {
+		if op.kind == cuClose {
+			if !isSender[op.ctx] {
+				return Finding{}, false // closed by someone else
+			}
+			closes++
+		}
+	}
+	fd := Finding{Pos: lc.make.Pos(), End: lc.make.End()}
+	if len(senders) > 1 || senders[0].multi {
+		if closes > 0 {
+			return Finding{}, false // several senders that close: beyond the rule
+		}
+		fd.Message = lc.name + " is ranged over but never closed: the range never ends after the last send"
+		return fd, true
+	}
+	s := senders[0]
+	g := cuCFG(p.Info, s.body)
+	var start ast.Node
+	if s.goSt == nil {
+		// The declaring function: paths from the declaration on.
+		start = lc.decl
+		if ds, ok := lc.decl.(*ast.DeclStmt); ok {
+			for _, spec := range ds.Decl.(*ast.GenDecl).Specs {
+				if vs, ok := spec.(*ast.ValueSpec); ok {
+					for _, n := range vs.Names {
+						if p.Info.Defs[n] == lc.obj {
+							start = vs
+						}
+					}
+				}
+			}
+		}
+	}
+	if !cuReturnAvoiding(g, start, func(n ast.Node) bool { return cuClosesChan(p.Info, n, lc.obj) }, nil) {
+		return Finding{}, false
+	}
+	if closes == 0 {
+		fd.Message = lc.name + " is ranged over but never closed: the range never ends after the last send"
+	} else {
+		fd.Message = lc.name + " is ranged over but its sender does not close it on every path: the range may never end"
+	}
+	fd.Fix = mcFix(p, lc, s)
+	return fd, true
+}
+
+// mcFix returns the fix for the sole sender s, or nil.
+func mcFix(p *Pass, lc *cuChan, s *cuCtx) *Fix {
+	if s.goSt == nil || s.multi {
+		return nil
+	}
+	for _, op := range lc.ops {
+		switch op.kind {
+		case cuRecv:
+			if op.ctx == s || !op.commaOK || op.inSelect {
+				return nil
+			}
+		case cuRange:
+			if op.ctx == s {
+				return nil
+			}
+		}
+	}
+	after := cuLeadingDefers(s.body)
+	data := MissingCloseFix{ChanCloseInsert: ChanCloseInsert{Body: s.body, After: after, Name: lc.name}}
+	closes := lc.opsIn(s, cuClose)
+	switch len(closes) {
+	case 0:
+	case 1:
+		st := closes[0].stmt
+		last := len(s.body.List) - 1
+		if st == nil || closes[0].deferred || last < 0 || s.body.List[last] != st {
+			return nil
+		}
+		for _, x := range s.body.List[after:] {
+			if cuHasDefer(x) {
+				return nil
+			}
+		}
+		data.Remove = st
+	default:
+		return nil
+	}
+	pos := s.body.Lbrace + 1
+	if after > 0 {
+		pos = s.body.List[after-1].End()
+	}
+	if !cuResolvesTo(p, pos, "close", types.Universe.Lookup("close")) || !cuResolvesTo(p, pos, lc.name, lc.obj) {
+		return nil
+	}
+	return &Fix{
+		Message: "defer close(" + lc.name + ") in the sending goroutine",
+		Anchor:  lc.decl,
+		Lists:   []ast.Node{s.body},
+		Data:    data,
+	}
+}
+
+// cuHasDefer reports whether a defer statement is in n, outside function
+// literals.
+func cuHasDefer(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(x ast.Node) bool {
+		switch x.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.DeferStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// cuClosesChan reports whether the cfg node n closes the channel v: close(v),
+// defer close(v), or a function literal called or deferred on the spot
+// that closes it anywhere.
+func cuClosesChan(info *types.Info, n ast.Node, v *types.Var) bool {
+	var call *ast.CallExpr
+	switch s := n.(type) {
+	case *ast.ExprStmt:
+		call, _ = ast.Unparen(s.X).(*ast.CallExpr)
+	case *ast.DeferStmt:
+		call = s.Call
+	}
+	if call == nil {
+		return false
+	}
+	isClose := func(c *ast.CallExpr) bool {
+		return cuBuiltin(info, c.Fun, "close") && len(c.Args) == 1 && info.Uses[identOf(c.Args[0])] == v
+	}
+	if isClose(call) {
+		return true
+	}
+	if lit, ok := ast.Unparen(call.Fun).(*ast.FuncLit); ok {
+		return cuContainsCall(lit.Body, isClose)
+	}
+	return false
+}
