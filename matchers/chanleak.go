@@ -73,6 +73,12 @@ func ChanLeakEarlyReturn(p *Pass) []Finding {
 		}
 		first := cf.sends[0]
 		fd := Finding{Pos: first.Pos(), End: first.End(), Message: cf.msg}
+		switch {
+		case cf.k < 0:
+			fd.NoFix = "the number of sends is unknown (a sender or a go statement is in a loop): no capacity is sure to be enough; select-ctx-done can guard the sends when a context is in scope"
+		case !cf.tail:
+			fd.NoFix = "a goroutine does more after its send (or defers more than WaitGroup.Done): it may rely on the receiver having taken the value, which a buffer would change"
+		}
 		if cf.fixable() {
 			ct := types.ExprString(cf.make.Args[0])
 			fd.Fix = &Fix{

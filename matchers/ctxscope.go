@@ -605,7 +605,7 @@ type opFix struct {
 // guard describes how to guard op with ctx, given the fix's nodes so far.
 func (e *ctxEnv) guard(op chanOp, ctx *types.Var, base int) opFix {
 	if e.chanNameClash(op, ctx) {
-		return opFix{reason: "the context's name means something else here"}
+		return opFix{reason: "the context's name means something else at the operation"}
 	}
 	switch op.kind {
 	case opSelect:
@@ -617,10 +617,10 @@ func (e *ctxEnv) guard(op chanOp, ctx *types.Var, base int) opFix {
 		}
 	case opSend, opRecv:
 		if op.stmt == nil {
-			return opFix{reason: "the receive is part of a larger expression"}
+			return opFix{reason: "the receive is part of a larger expression: it cannot become a select case on its own"}
 		}
 		if !inStmtList(op.stmtC) {
-			return opFix{reason: "the statement is not in a statement list"}
+			return opFix{reason: "the operation is an if/switch/for init or a labeled statement: no statement list to put the select in"}
 		}
 		list := op.stmtC.Parent().Node()
 		f := opFix{
@@ -669,7 +669,7 @@ func (e *ctxEnv) defineDecls(as *ast.AssignStmt, op chanOp) ([]VarDecl, string) 
 			continue // redeclared: assigned
 		}
 		if !e.typeWritable(v.Type(), op.stmt.Pos()) {
-			return nil, "the type of " + id.Name + " cannot be written here"
+			return nil, "the type of " + id.Name + " cannot be written at the receive (unexported, shadowed, or not expressible), so it cannot be declared before the select"
 		}
 		decls = append(decls, VarDecl{Name: id.Name, Type: v.Type()})
 		newNames[id.Name] = true
@@ -682,7 +682,7 @@ func (e *ctxEnv) defineDecls(as *ast.AssignStmt, op chanOp) ([]VarDecl, string) 
 		return !mentions
 	})
 	if mentions {
-		return nil, "the channel expression mentions a name the statement declares"
+		return nil, "the channel expression mentions a name the statement declares: declaring it first would change what is received from"
 	}
 	return decls, ""
 }
@@ -819,7 +819,7 @@ func (e *ctxEnv) ctxReturn(fn ast.Node, pos token.Pos, nodes *[]ast.Node) ([]Zer
 	info := e.p.Info
 	last := info.TypeOf(types_[len(types_)-1])
 	if last == nil || !types.Identical(last, types.Universe.Lookup("error").Type()) {
-		return nil, "the function's last result is not an error"
+		return nil, "the function's last result is not an error: returning zero values would hide the cancellation from the caller"
 	}
 	scope := e.p.ScopeAt(pos)
 	universe := func(name string) bool {
@@ -857,7 +857,7 @@ func (e *ctxEnv) ctxReturn(fn ast.Node, pos token.Pos, nodes *[]ast.Node) ([]Zer
 			}
 		case *types.Struct, *types.Array:
 			if !e.exprResolvesAt(te, pos) {
-				return nil, "a result type's name means something else here"
+				return nil, "a result type's name means something else at the operation: its zero value cannot be written there"
 			}
 		default:
 			return nil, "unknown result type"
@@ -867,7 +867,7 @@ func (e *ctxEnv) ctxReturn(fn ast.Node, pos token.Pos, nodes *[]ast.Node) ([]Zer
 		}
 		if z.Lit == "" {
 			if !e.exprResolvesAt(te, pos) {
-				return nil, "a result type's name means something else here"
+				return nil, "a result type's name means something else at the operation: its zero value cannot be written there"
 			}
 			if z.Deref && !universe("new") {
 				return nil, "new is shadowed"

@@ -82,7 +82,9 @@ func (e *ctxEnv) noExit(gc inspector.Cursor, g *ast.GoStmt) (Finding, bool) {
 		Message: fmt.Sprintf("%s loops forever: the loop at %s has no return, break or done channel", who, where),
 	}
 	if isLit {
-		fd.Fix = e.noExitFix(fnC, loopC)
+		fd.Fix, fd.NoFix = e.noExitFix(fnC, loopC)
+	} else {
+		fd.NoFix = "the goroutine runs a function by name, which may be called in other ways: give it a context and watch ctx.Done() in its loop"
 	}
 	return fd, true
 }
@@ -164,8 +166,8 @@ func (e *ctxEnv) watchesStop(loop ast.Node) bool {
 }
 
 // noExitFix guards every blocking operation of the loop with the context in
-// scope, or returns nil.
-func (e *ctxEnv) noExitFix(fnC, loopC inspector.Cursor) *Fix {
+// scope, or says why it cannot.
+func (e *ctxEnv) noExitFix(fnC, loopC inspector.Cursor) (*Fix, string) {
 	var ops []chanOp
 	for c := range loopC.Preorder((*ast.SendStmt)(nil), (*ast.UnaryExpr)(nil), (*ast.SelectStmt)(nil)) {
 		if f, _ := funcOf(c); f != fnC {
@@ -181,15 +183,18 @@ func (e *ctxEnv) noExitFix(fnC, loopC inspector.Cursor) *Fix {
 		ops = append(ops, op)
 	}
 	if len(ops) == 0 {
-		return nil
+		return nil, "the loop has no channel operation at which to watch a context (it sleeps, computes or calls)"
 	}
 	ctx := e.ctxAt(ops[0].node.Pos())
+	if ctx.none() {
+		return nil, "no context is in scope: the goroutine has nothing to watch"
+	}
 	if ctx.v == nil {
-		return nil
+		return nil, ambiguousNoFix(ctx)
 	}
 	for _, op := range ops[1:] {
 		if c := e.ctxAt(op.node.Pos()); c.v != ctx.v {
-			return nil
+			return nil, "the loop's operations do not all see the same context"
 		}
 	}
 	lit := fnC.Node().(*ast.FuncLit)

@@ -84,7 +84,9 @@ func SelectCtxDone(p *Pass) []Finding {
 			fd.End = sel.Select + token.Pos(len("select"))
 		}
 		if ctx.v != nil {
-			fd.Fix = e.ctxDoneFix(fn, []chanOp{op}, ctx.v, op.stmt)
+			fd.Fix, fd.NoFix = e.ctxDoneFix(fn, []chanOp{op}, ctx.v, op.stmt)
+		} else {
+			fd.NoFix = ambiguousNoFix(ctx)
 		}
 		out = append(out, fd)
 	}
@@ -213,6 +215,7 @@ func (e *ctxEnv) defaultBranch(sc inspector.Cursor, seen map[ast.Node]bool) []Fi
 			End: op.node.End(),
 			Message: fmt.Sprintf("%s in the default branch of a select blocks unguarded by its <-%s case",
 				what, types.ExprString(done)),
+			NoFix: "the select's own ctx.Done() case may do more than return: guard the operation by hand (a select with the same case)",
 		})
 		return true
 	})
@@ -234,30 +237,35 @@ func (e *ctxEnv) opMessage(op chanOp, ctx ctxInScope) string {
 	return fmt.Sprintf("select blocks without watching %s", watch)
 }
 
+// ambiguousNoFix is the NoFix reason when several contexts are in scope.
+func ambiguousNoFix(ctx ctxInScope) string {
+	return "several contexts are in scope (" + strings.Join(ctx.names, ", ") + "): the rule does not choose which one to watch"
+}
+
 // ctxDoneFix builds the fix that guards ops (all in the function fn) with
-// ctx, or nil when one of them cannot be guarded.
-func (e *ctxEnv) ctxDoneFix(fn inspector.Cursor, ops []chanOp, ctx *types.Var, anchor ast.Node) *Fix {
+// ctx, or says why there is none.
+func (e *ctxEnv) ctxDoneFix(fn inspector.Cursor, ops []chanOp, ctx *types.Var, anchor ast.Node) (*Fix, string) {
 	_, body := funcParts(fn.Node())
 	if body == nil || len(ops) == 0 {
-		return nil
+		return nil, "no function body"
 	}
 	data := CtxDoneFix{Ctx: ctx.Name()}
 	var nodes, lists []ast.Node
 	for _, op := range ops {
 		g := e.guard(op, ctx, len(nodes))
 		if g.reason != "" {
-			return nil
+			return nil, g.reason
 		}
 		nodes = append(nodes, g.nodes...)
 		lists = append(lists, g.lists...)
 		data.Ops = append(data.Ops, g.op)
-		if e.cleanupAfter(body, op.node.End()) != "" {
-			return nil
+		if what := e.cleanupAfter(body, op.node.End()); what != "" {
+			return nil, "returning early would skip the " + what + " call after the operation, which others may wait for: move it into a defer first"
 		}
 	}
 	ret, reason := e.ctxReturn(fn.Node(), ops[0].node.Pos(), &nodes)
 	if reason != "" {
-		return nil
+		return nil, reason
 	}
 	data.Return = ret
 	retText := e.returnText(ret, nodes, ctx.Name())
@@ -276,7 +284,7 @@ func (e *ctxEnv) ctxDoneFix(fn inspector.Cursor, ops []chanOp, ctx *types.Var, a
 		Lists:   lists,
 		Nodes:   nodes,
 		Data:    data,
-	}
+	}, ""
 }
 
 // returnText renders the return statement of a CtxDoneFix for messages.

@@ -1,0 +1,279 @@
+package matchers_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gofixconc/gofixconc/internal/rules"
+	"github.com/gofixconc/gofixconc/matchers"
+)
+
+func TestSelectCtxDone(t *testing.T) {
+	ctxrCheck(t, matchers.SelectCtxDone, []ctxrCase{
+		{"operations in a goroutine", "go1.22", `package a
+import "context"
+func f(ctx context.Context, c chan int, s chan string) {
+	go func() {
+		c <- 1 // want fix 0
+		<-c // want fix 0
+		v := <-c // want fix 0
+		w, ok := <-s // want fix 0
+		v = <-c // want fix 0
+		_, _, _ = v, w, ok
+		println(<-c) // want nofix "larger expression"
+		if x := <-c; x > 0 { // want nofix "init"
+		}
+	L:
+		c <- 2 // want nofix "labeled"
+		goto L
+	}()
+}`},
+		{"operations outside goroutines and loops", "go1.22", `package a
+import "context"
+func f(ctx context.Context, c chan int) int {
+	c <- 1
+	defer func() { <-c }()
+	return <-c
+}`},
+		{"loops of a function", "go1.22", `package a
+import "context"
+type T struct{ a, b int }
+func none(ctx context.Context, c chan int) {
+	for {
+		c <- 1 // want fix 0
+	}
+}
+func withErr(ctx context.Context, c chan int) (int, T, *T, error) {
+	for i := 0; i < 3; i++ {
+		c <- i // want fix 4
+	}
+	return 0, T{}, nil, nil
+}
+func noErr(ctx context.Context, c chan int) int {
+	for i := 0; i < 3; i++ {
+		c <- i // want nofix "not an error"
+	}
+	return 0
+}
+func lit(ctx context.Context, c chan int) {
+	f := func() error {
+		for range 3 {
+			c <- 1 // want fix 1
+		}
+		return nil
+	}
+	_ = f
+}`},
+		{"selects", "go1.22", `package a
+import (
+	"context"
+	"time"
+)
+func f(ctx context.Context, a, b chan int, done chan struct{}) {
+	go func() {
+		for {
+			select { // want fix
+			case <-a:
+			case b <- 1:
+			}
+			select {
+			case <-a:
+			case <-time.After(time.Second):
+			}
+			select {
+			case <-a:
+			case <-done:
+			}
+			select {
+			case <-a:
+			default:
+			}
+			select {
+			case <-a:
+			case <-ctx.Done():
+			}
+			select {
+			case <-a:
+				return
+			case <-b:
+			}
+			select {}
+		}
+	}()
+}`},
+		{"default branch", "go1.22", `package a
+import "context"
+func f(ctx context.Context, a chan int) {
+	select {
+	case <-ctx.Done():
+	default:
+		a <- 1 // want nofix "own ctx.Done() case"
+		if <-a > 0 { // want nofix "own ctx.Done() case"
+		}
+		go func() { a <- 2 }() // want fix
+	}
+}`},
+		{"what always completes", "go1.22", `package a
+import (
+	"context"
+	"time"
+)
+func f(ctx context.Context, sig chan struct{}, tm *time.Timer) {
+	go func() {
+		<-sig
+		<-tm.C
+		<-time.Tick(time.Second)
+		<-ctx.Done()
+		sig <- struct{}{} // want fix
+	}()
+}`},
+		{"local channels", "go1.22", `package a
+import "context"
+func sized(ctx context.Context, xs []int) {
+	c := make(chan int, len(xs))
+	for range xs {
+		go func() { c <- 1 }()
+	}
+	for range xs {
+		<-c
+	}
+}
+func small(ctx context.Context, xs []int) {
+	c := make(chan int, 1)
+	for range xs {
+		go func() { c <- 1 }() // want fix
+	}
+	for range xs {
+		<-c // want fix
+	}
+}
+func escapes(ctx context.Context) chan int {
+	c := make(chan int)
+	go func() { c <- 1 }() // want fix
+	return c
+}`},
+		{"cleanup after", "go1.22", `package a
+import (
+	"context"
+	"sync"
+)
+func f(ctx context.Context, c chan int, wg *sync.WaitGroup, stop context.CancelFunc) {
+	wg.Add(3)
+	go func() {
+		c <- 1 // want nofix "sync.Done"
+		wg.Done()
+	}()
+	go func() {
+		c <- 1 // want nofix "close"
+		close(c)
+	}()
+	go func() {
+		c <- 1 // want nofix "cancel"
+		stop()
+	}()
+	go func() {
+		defer wg.Done()
+		c <- 1 // want fix
+	}()
+}`},
+		{"types of declared variables", "go1.22", `package a
+import (
+	"context"
+	"io"
+	"time"
+)
+type local struct{ n int }
+type gen[T any] struct{ v T }
+func f(ctx context.Context) {
+	type inner int
+	var (
+		a chan map[string][]*time.Duration
+		b chan [3]<-chan int
+		c chan io.Reader
+		d chan gen[error]
+		e chan inner
+		g chan func()
+		h chan struct{ x int }
+		i chan interface{ M() }
+		j chan local
+	)
+	go func() {
+		va := <-a // want fix
+		vb := <-b // want fix
+		vc := <-c // want fix
+		vd := <-d // want fix
+		ve := <-e // want fix
+		vg := <-g // want nofix "cannot be written"
+		vh := <-h // want nofix "cannot be written"
+		vi := <-i // want nofix "cannot be written"
+		vj := <-j // want fix
+		_, _, _, _, _, _, _, _, _ = va, vb, vc, vd, ve, vg, vh, vi, vj
+	}()
+}`},
+	}, ctxrCheckCtxDoneFix)
+}
+
+// TestSelectCtxDoneBehaviour: a producer started as a goroutine blocks on
+// its send forever once the consumer stops reading; after the fix,
+// cancelling the context unblocks it.
+func TestSelectCtxDoneBehaviour(t *testing.T) {
+	ctxrBehaviour(t, rules.SelectCtxDone, map[string]string{
+		"produce.go": `package behaviour
+
+import "context"
+
+// Produce sends 0..n-1 on out.
+func Produce(ctx context.Context, out chan<- int, n int) error {
+	for i := 0; i < n; i++ {
+		out <- i
+	}
+	return nil
+}
+
+// Start runs Produce in a goroutine and returns its channel.
+func Start(ctx context.Context, n int) <-chan int {
+	out := make(chan int)
+	go Produce(ctx, out, n)
+	return out
+}
+`,
+		"produce_test.go": `package behaviour
+
+import (
+	"context"
+	"runtime"
+	"testing"
+)
+
+func TestProduce(t *testing.T) {
+	base := runtime.NumGoroutine()
+	for range 100 {
+		ctx, cancel := context.WithCancel(context.Background())
+		out := Start(ctx, 10)
+		if v := <-out; v != 0 {
+			t.Fatalf("first value %d", v)
+		}
+		cancel() // the consumer is gone: the producer must stop
+	}
+	sum := 0
+	for v := range take(Start(context.Background(), 4), 4) {
+		sum += v
+	}
+	if sum != 6 {
+		t.Fatalf("sum %d, want 6", sum)
+	}
+	noLeak(t, base)
+}
+
+func take(c <-chan int, n int) []int {
+	var out []int
+	for range n {
+		out = append(out, <-c)
+	}
+	return out
+}
+`,
+	}, func(s string) bool {
+		return strings.Contains(s, "\t\tselect {\n\t\tcase out <- i:\n\t\tcase <-ctx.Done():\n\t\t\treturn ctx.Err()\n\t\t}\n")
+	})
+}
