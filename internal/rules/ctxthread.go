@@ -1,0 +1,152 @@
+package rules
+
+import (
+	"github.com/gofixconc/gofixconc/matchers"
+	"github.com/gofixconc/gofixconc/rewrites"
+)
+
+// CtxThreading: context.Background()/TODO() (or a context-less API) in a
+// function reached from one that has a context; the fix threads a ctx
+// parameter down the call chains, across packages.
+var CtxThreading = register(&Rule{
+	Name:    "ctx-threading",
+	Title:   "context.Background/TODO in a function reached from one that has a context",
+	Tier:    Safe,
+	Adds:    []string{"context"},
+	Program: matchers.CtxThreading,
+	Rewrite: rewrites.CtxThreading,
+	Doc: Doc{
+		Why: `A function that calls context.Background() or context.TODO() starts a
+context that is never cancelled and has no deadline. When that function is
+reached from one that has a context — a context.Context parameter, an
+HTTP handler (r.Context()), a test (t.Context(), Go 1.24) — the caller's
+cancellation and deadline stop at that call: a client that hung up, a
+request that timed out or a test that ended leaves the downstream work
+(queries, outgoing requests, commands) running to completion. Likewise a
+context-less API (http.NewRequest, (*sql.DB).Query, exec.Command...)
+deep in the chain cannot be cancelled. go/analysis fixes stay inside one
+package and linters (contextcheck, noctx) only report; this rule changes
+the whole call chain, across packages.`,
+		Fix: `Adds ctx context.Context as the first parameter of every function on the
+call chains from the roots that have a context down to the function with
+the call (a fresh name — ctx2... — when ctx is taken there), replaces
+context.Background()/TODO() with it (or calls the API's context form:
+http.NewRequestWithContext(ctx, ...), QueryContext(ctx, ...),
+BeginTx(ctx, nil), exec.CommandContext(ctx, ...)), and updates every call
+site of every changed function in every loaded package: a caller on a
+chain passes its new ctx, a caller that has a context passes it, and a
+caller without one passes context.TODO() — a visible marker for the next
+step that behaves exactly like context.Background(). In an HTTP handler
+the root context is r.Context(), bound once (ctx := r.Context()) when it is
+used more than once; in a test it is t.Context(). A go statement on a chain
+passes ctx into the goroutine when the function waits for it
+(sync.WaitGroup.Wait, errgroup.Group.Wait); a goroutine it does not wait for
+gets context.TODO(). A fix edits files of several packages at once and is
+verified as a whole: every changed package and every loaded package that
+depends on one must type-check, or nothing is applied.
+
+Behaviour changes only where it is meant to: when the root's context is
+cancelled or its deadline passes, the downstream work now stops with the
+context's error instead of running on. Values (trace IDs) now flow down.`,
+		Wrong: `func serve(w http.ResponseWriter, r *http.Request) {
+	u, err := load(r.URL.Query().Get("id"))
+	...
+}
+
+func load(id string) (*user, error) {
+	row := db.QueryRowContext(context.Background(), "SELECT ...", id)
+	...
+}`,
+		Right: `func serve(w http.ResponseWriter, r *http.Request) {
+	u, err := load(r.Context(), r.URL.Query().Get("id"))
+	...
+}
+
+func load(ctx context.Context, id string) (*user, error) {
+	row := db.QueryRowContext(ctx, "SELECT ...", id)
+	...
+}`,
+		LeftAlone: `- Calls not reached from a function that has a context (main, init, package
+  variables, callbacks) are not reported.
+- Calls whose context is meant to outlive the caller are not reported: the
+  context (or a request, rows, a command made with it) is returned,
+  stored in a field, map or package variable, sent on a channel, passed
+  to a go statement or captured by a function literal that may run later,
+  or passed to a function of the loaded program that does one of these.
+  Calls in deferred code (a cleanup that must run after cancellation), in
+  function literals that are not called on the spot, and in goroutines
+  that are not waited for are not reported either.
+- context.Background() in a function that already has a context.Context
+  parameter is reported without a fix: the author had ctx at hand, and
+  may detach on purpose.
+- Functions are changed only when their signature is theirs to change:
+  not exported API of an importable package (not main, not under
+  internal/), not main, init or a test function, not a method that may
+  implement an interface (of the loaded program or a package it imports;
+  an interface and its implementations are never changed), not a function
+  used as a value (callback, variable, method value), named in a
+  //go:linkname or //export directive, or referenced by a file this run
+  does not rewrite (generated, another GOOS or build tag). A chain blocked
+  by such a function is reported without a fix, naming it.
+- Only static calls are followed: no interface dispatch, no function
+  values. Recursive and generic functions are followed.
+- Context-less APIs in a function that has a context are ctx-variants'.`,
+	},
+})
+
+// CtxVariants: a context-less API with a context form, called where a
+// context is in scope.
+var CtxVariants = register(&Rule{
+	Name:     "ctx-variants",
+	Title:    "a context-less API (http.NewRequest, sql Query/Exec, exec.Command) called where a context is in scope",
+	Tier:     Safe,
+	Requires: []string{"net/http", "database/sql", "os/exec"},
+	Match:    matchers.CtxVariants,
+	Rewrite:  rewrites.CtxVariants,
+	Doc: Doc{
+		Why: `http.NewRequest, the Query, QueryRow, Exec, Prepare, Begin and Ping methods
+of *sql.DB, *sql.Tx and *sql.Stmt, and exec.Command use
+context.Background(): called in a function that has a context (a
+context.Context parameter, an HTTP handler's r.Context(), a Go 1.24
+test's t.Context()), they ignore its cancellation and deadline, so the
+request, query or command runs on after the caller gave up.`,
+		Fix: `Calls the context form with the context in scope:
+http.NewRequestWithContext(ctx, ...), QueryContext, QueryRowContext,
+ExecContext, PrepareContext, PingContext (ctx, ...), BeginTx(ctx, nil),
+exec.CommandContext(ctx, ...). Each context-less form is implemented as
+its context form called with context.Background() (and nil options), so
+nothing changes but cancellation and deadlines, which is the point. The
+context is the ctx parameter (or a context variable that shadows it at the
+call, derived from it), r.Context() in a handler, t.Context() in a test.`,
+		Wrong: `func fetch(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
+}`,
+		Right: `func fetch(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
+}`,
+		LeftAlone: `- Calls in deferred code, in function literals that may run later and in
+  goroutines the function does not wait for: a cleanup or background work
+  may have to outlive the context.
+- The fix is withheld (finding without fix) when the result holds on to
+  the context and may outlive it — a request, rows, a row, a transaction
+  or a command stored, sent, handed to a goroutine, captured by a literal
+  that may run later, or returned from a handler or test (returning it
+  from a function whose ctx is a parameter is allowed: the caller owns
+  that context) — and for exec.Command when the command is not run to
+  completion in the function (Run, Output, CombinedOutput, or Start with
+  Wait): CommandContext kills the process when the context is done.
+- A type embedding *sql.DB that declares its own QueryContext, and a
+  shadowed dot-imported name: the context form must mean the standard one.
+- http.Get/Post/Head and net.Dial have no context form to rename to;
+  they are left alone.
+- Functions without a context: see ctx-threading.`,
+	},
+})

@@ -1,0 +1,1171 @@
+package matchers
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/tools/go/ast/edge"
+	"golang.org/x/tools/go/ast/inspector"
+)
+
+// CtxEditKind is what one Edit of a ctx-threading fix does.
+type CtxEditKind int
+
+const (
+	// CtxAddParam adds `Name context.Context` as the first parameter of the
+	// function declared by the Edit's Anchor (*ast.FuncDecl).
+	CtxAddParam CtxEditKind = iota + 1
+	// CtxReplace replaces the context.Background()/TODO() call at Anchor
+	// (*ast.CallExpr) with Arg.
+	CtxReplace
+	// CtxAddArg passes Arg as the first argument of the call at Anchor.
+	CtxAddArg
+	// CtxBind inserts `Name := Arg` as the first statement of the body at
+	// Anchor (*ast.BlockStmt).
+	CtxBind
+	// CtxVariant turns the call at Anchor into its context form (Variant).
+	CtxVariant
+)
+
+// CtxThreadEdit is the Data of one Edit of a ctx-threading fix.
+type CtxThreadEdit struct {
+	Kind    CtxEditKind
+	Name    string
+	Arg     CtxExpr
+	Variant CtxVariantFix
+}
+
+// CtxThreadingOptions tune CtxThreadingWith.
+type CtxThreadingOptions struct {
+	// API also changes exported functions of importable packages (not
+	// main, not under internal/): their signature is public API.
+	API bool
+}
+
+// CtxThreading is CtxThreadingWith with the default options (public API
+// left alone).
+func CtxThreading(p *Program) []Finding {
+	return CtxThreadingWith(p, CtxThreadingOptions{})
+}
+
+// CtxThreadingWith finds calls of context.Background() and context.TODO()
+// — and of context-less APIs that have a context form (see CtxVariants) —
+// in a function F reached, through static calls in the loaded program, from
+// a function that has a context (a context.Context parameter, an HTTP
+// handler's request, a Go 1.24+ test's t.Context()). The fix adds a ctx
+// parameter to every function on the chains from those roots to F, uses it
+// at the call, and passes a context at every call site of every changed
+// function: the caller's own (new or existing) context when it has one, or
+// context.TODO() (a visible marker) when it has none.
+//
+// Only calls whose context may be the caller's are taken: not in deferred
+// code, not in function literals that may run later, not in goroutines the
+// function does not wait for, and not when the context (or a value made
+// with it) leaves the function: returned, stored, sent, handed to a
+// goroutine, or kept by a callee of the program. A function changes only
+// when it is declared in a file this run rewrites, every reference to it
+// is a call in such a file (no function values, no method expressions, no
+// files of other build configurations), it is not main, init, a test, a
+// method that may implement an interface, or exported API (unless
+// opts.API). Otherwise the finding comes without a fix.
+func CtxThreadingWith(p *Program, opts CtxThreadingOptions) []Finding {
+	a := &ctAnalysis{prog: p, fset: p.Fset, opts: opts,
+		funcs: map[string]*ctFunc{}, byNode: map[ast.Node]*ctFunc{},
+		ignored: map[string]map[string]bool{}}
+	a.collect()
+	if len(a.targets) == 0 {
+		return nil
+	}
+	a.keeper = &ctxKeeper{lookup: a.lookupDecl}
+	return a.run()
+}
+
+type ctAnalysis struct {
+	prog   *Program
+	fset   *token.FileSet
+	opts   CtxThreadingOptions
+	files  []*ctFile
+	funcs  map[string]*ctFunc   // declared functions by ObjectKey
+	byNode map[ast.Node]*ctFunc // FuncDecls and literal roots by node
+	sites  []*ctSite            // calls of functions in funcs
+
+	targets []*ctTarget
+	keeper  *ctxKeeper
+
+	ignored    map[string]map[string]bool // directory → names used by files of other builds
+	ignoredAll map[string]bool            // the same, over every directory
+	ifaces     map[string]bool            // interface method names (pkgpath.name when unexported)
+	linknames  map[string]bool            // names in //go:linkname and //export directives
+	out        map[*ctFunc][]*ctSite      // sites by the function whose context they use
+}
+
+type ctFile struct {
+	f     *ast.File
+	pp    *ProgramPackage
+	name  string
+	owned bool
+	insp  *inspector.Inspector
+	pass  *Pass
+}
+
+type ctFunc struct {
+	key   string
+	obj   *types.Func // nil for a literal
+	node  ast.Node    // *ast.FuncDecl or *ast.FuncLit
+	cur   inspector.Cursor
+	file  *ctFile
+	src   ctxSource
+	why   string // why it cannot take a ctx parameter; "" when it can
+	whyOK bool   // why is computed
+	value string // a reference that is not a call, when there is one
+	refs  []*ctSite
+	name  string // the new parameter's name, once chosen
+}
+
+type ctSite struct {
+	call   *ast.CallExpr
+	cur    inspector.Cursor
+	file   *ctFile
+	from   *ctFunc // the function whose context the site may use; nil: none
+	uses   bool    // the site may use from's context
+	callee *ctFunc
+}
+
+type ctTarget struct {
+	site    *ctSite
+	what    string // "context.Background()", "http.NewRequest"...
+	variant *ctxVariant
+	vfn     *types.Func
+	in      *ctFunc
+	// results
+	chain []*ctFunc // the changed functions (F last), when fixable
+	roots []*ctFunc
+	path  []*ctFunc // one chain from a root to F, for the message
+	why   string    // why no fix
+	reach bool      // reached from a root at all
+	group *ctGroup
+	// returned: a value made with the context is returned by the function
+	vfix     *CtxVariantFix
+	returned bool
+}
+
+type ctGroup struct {
+	targets []*ctTarget
+	funcs   map[*ctFunc]bool // changed functions
+	roots   map[*ctFunc]bool // request and test roots whose context is used
+	why     string
+	edits   []Edit
+	calls   int
+}
+
+func (a *ctAnalysis) pos(p token.Pos) string {
+	pos := a.fset.PositionFor(p, false)
+	return fmt.Sprintf("%s:%d", filepath.Base(pos.Filename), pos.Line)
+}
+
+// collect indexes files, functions, call sites and targets.
+func (a *ctAnalysis) collect() {
+	byName := map[string]*ctFile{}
+	for _, pp := range a.prog.Packages {
+		for _, f := range pp.Owned {
+			name := a.fset.File(f.Pos()).Name()
+			if byName[name] == nil {
+				byName[name] = &ctFile{f: f, pp: pp, name: name, owned: true}
+			}
+		}
+	}
+	for _, pp := range a.prog.Packages {
+		for _, f := range pp.Files {
+			name := a.fset.File(f.Pos()).Name()
+			if byName[name] == nil {
+				byName[name] = &ctFile{f: f, pp: pp, name: name}
+			}
+		}
+	}
+	for _, cf := range byName {
+		a.files = append(a.files, cf)
+	}
+	sort.Slice(a.files, func(i, j int) bool { return a.files[i].name < a.files[j].name })
+	for _, cf := range a.files {
+		cf.insp = inspector.New([]*ast.File{cf.f})
+		cf.pass = cf.pp.Pass(a.fset, cf.f)
+		cf.pass.Inspector = cf.insp
+		for c := range cf.insp.Root().Preorder((*ast.FuncDecl)(nil)) {
+			fd := c.Node().(*ast.FuncDecl)
+			obj, ok := cf.pp.Info.Defs[fd.Name].(*types.Func)
+			if !ok {
+				continue
+			}
+			key := ObjectKey(a.fset, obj)
+			if old := a.funcs[key]; old != nil && old.file.owned {
+				continue
+			}
+			fn := &ctFunc{key: key, obj: obj, node: fd, cur: c, file: cf, src: ctxSourceOf(cf.pp.Info, cf.f, fd.Type)}
+			a.funcs[key] = fn
+			a.byNode[fd] = fn
+		}
+	}
+	for _, cf := range a.files {
+		info := cf.pp.Info
+		for c := range cf.insp.Root().Preorder((*ast.Ident)(nil), (*ast.CallExpr)(nil)) {
+			switch n := c.Node().(type) {
+			case *ast.Ident:
+				fn, ok := info.Uses[n].(*types.Func)
+				if !ok {
+					continue
+				}
+				callee := a.funcs[ObjectKey(a.fset, fn.Origin())]
+				if callee == nil {
+					continue
+				}
+				callC, ok := ctCallOf(info, c)
+				if !ok {
+					if callee.value == "" {
+						callee.value = a.pos(n.Pos())
+					}
+					continue
+				}
+				s := a.site(cf, callC)
+				s.callee = callee
+				callee.refs = append(callee.refs, s)
+				a.sites = append(a.sites, s)
+			case *ast.CallExpr:
+				if !cf.owned {
+					continue
+				}
+				if kind := ctxBackgroundCall(info, n); kind != "" {
+					a.targets = append(a.targets, &ctTarget{site: a.site(cf, c), what: "context." + kind + "()"})
+				} else if fn, v, ok := ctxVariantCall(info, n); ok {
+					a.targets = append(a.targets, &ctTarget{site: a.site(cf, c), what: ctxVariantDisplay(fn), variant: &v, vfn: fn})
+				}
+			}
+		}
+	}
+}
+
+// ctCallOf returns the call whose callee the identifier at c names
+// (f(...), pkg.F(...), x.m(...), f[T](...)), or false for any other use.
+func ctCallOf(info *types.Info, c inspector.Cursor) (inspector.Cursor, bool) {
+	n := c
+	if n.ParentEdgeKind() == edge.SelectorExpr_Sel {
+		n = n.Parent()
+		if s, ok := info.Selections[n.Node().(*ast.SelectorExpr)]; ok && s.Kind() != types.MethodVal {
+			return inspector.Cursor{}, false // a method expression T.m
+		}
+	}
+	for {
+		switch n.ParentEdgeKind() {
+		case edge.IndexExpr_X, edge.IndexListExpr_X, edge.ParenExpr_X:
+			n = n.Parent()
+			continue
+		case edge.CallExpr_Fun:
+			return n.Parent(), true
+		}
+		return inspector.Cursor{}, false
+	}
+}
+
+// site makes the site of the call at c.
+func (a *ctAnalysis) site(cf *ctFile, c inspector.Cursor) *ctSite {
+	s := &ctSite{call: c.Node().(*ast.CallExpr), cur: c, file: cf}
+	sc := ctxSiteOf(cf.pp.Info, cf.f, c)
+	if !sc.fn.Valid() {
+		return s
+	}
+	from := a.byNode[sc.fn.Node()]
+	if from == nil {
+		if _, ok := sc.fn.Node().(*ast.FuncLit); !ok {
+			return s // a FuncDecl without an object
+		}
+		from = &ctFunc{key: a.pos(sc.fn.Node().Pos()), node: sc.fn.Node(), cur: sc.fn, file: cf, src: sc.src}
+		a.byNode[sc.fn.Node()] = from
+	}
+	s.from = from
+	s.uses = sc.ok(cf.pp.Info)
+	return s
+}
+
+func (a *ctAnalysis) lookupDecl(fn *types.Func) (*ast.FuncDecl, *types.Info, inspector.Cursor, bool) {
+	f := a.funcs[ObjectKey(a.fset, fn)]
+	if f == nil {
+		return nil, nil, inspector.Cursor{}, false
+	}
+	fd, ok := f.node.(*ast.FuncDecl)
+	if !ok || fd.Body == nil {
+		return nil, nil, inspector.Cursor{}, false
+	}
+	return fd, f.file.pp.Info, f.cur, true
+}
+
+// display names a function for messages: f, T.m, pkg.f from another
+// package than rel's, "func literal in f" for a literal.
+func (a *ctAnalysis) display(fn *ctFunc, rel *types.Package) string {
+	if fn.obj == nil {
+		for c := range fn.cur.Enclosing((*ast.FuncDecl)(nil)) {
+			if f := a.byNode[c.Node()]; f != nil {
+				return "func literal in " + a.display(f, rel)
+			}
+		}
+		return "func literal at " + a.pos(fn.node.Pos())
+	}
+	name := fn.obj.Name()
+	if sig, ok := fn.obj.Type().(*types.Signature); ok && sig.Recv() != nil {
+		t := sig.Recv().Type()
+		if p, ok := types.Unalias(t).(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		if n, ok := types.Unalias(t).(*types.Named); ok {
+			name = n.Obj().Name() + "." + name
+		}
+	}
+	if fn.obj.Pkg() != nil && (rel == nil || fn.obj.Pkg().Path() != rel.Path()) {
+		name = fn.obj.Pkg().Name() + "." + name
+	}
+	return name
+}
+
+// editable computes why fn cannot take a new ctx parameter ("" if it can).
+func (a *ctAnalysis) editable(fn *ctFunc) string {
+	if fn.whyOK {
+		return fn.why
+	}
+	fn.whyOK = true
+	fn.why = a.whyNot(fn)
+	return fn.why
+}
+
+func (a *ctAnalysis) whyNot(fn *ctFunc) string {
+	fd, ok := fn.node.(*ast.FuncDecl)
+	if !ok || fn.obj == nil {
+		return "is a function literal"
+	}
+	switch {
+	case fn.src.kind == ctxUnusable:
+		return "has a context parameter without a name"
+	case fn.src.root():
+		return "has a context"
+	case !fn.file.owned:
+		return "is declared in a file this run does not rewrite"
+	case fd.Body == nil:
+		return "has no body"
+	case fn.value != "":
+		return "is used as a value (" + fn.value + ")"
+	}
+	sig := fn.obj.Type().(*types.Signature)
+	name := fn.obj.Name()
+	pkg := fn.file.pp.Pkg
+	test := strings.HasSuffix(fn.file.name, "_test.go")
+	if sig.Recv() == nil {
+		if name == "init" || (name == "main" && pkg.Name() == "main") {
+			return "is " + name
+		}
+		if test {
+			for _, pre := range []string{"Test", "Benchmark", "Fuzz", "Example"} {
+				if strings.HasPrefix(name, pre) {
+					return "is a test function"
+				}
+			}
+		}
+	}
+	if fn.obj.Exported() && !a.opts.API && !test && ctAPIPackage(pkg) {
+		return "is exported API of package " + pkg.Path()
+	}
+	if sig.Recv() != nil && a.ifaceMethod(fn.obj) {
+		return "is a method that may implement an interface"
+	}
+	for _, r := range fn.refs {
+		if !r.file.owned {
+			return "is called from a file this run does not rewrite (" + a.pos(r.call.Pos()) + ")"
+		}
+	}
+	if a.linknamed(name) {
+		return "is named in a //go:linkname or //export directive"
+	}
+	if a.usedByOtherBuilds(fn) {
+		return "is named in files of other build configurations"
+	}
+	return ""
+}
+
+// ctAPIPackage reports whether other modules may import pkg: not a main
+// package, no internal path element.
+func ctAPIPackage(pkg *types.Package) bool {
+	if pkg.Name() == "main" {
+		return false
+	}
+	for _, el := range strings.Split(pkg.Path(), "/") {
+		if el == "internal" {
+			return false
+		}
+	}
+	return true
+}
+
+// ctDynamicMethods are methods the standard library looks up with
+// anonymous interfaces or type assertions that no named interface lists.
+var ctDynamicMethods = []string{"Unwrap", "Is", "As", "Timeout", "Temporary", "Error", "String",
+	"Format", "GoString", "Cause", "Close", "Err", "Deadline", "Done", "Value"}
+
+// ifaceMethod reports whether m may implement an interface method: some
+// interface of the loaded program or of a package it imports has a method
+// of m's name (for an unexported name: of m's package).
+func (a *ctAnalysis) ifaceMethod(m *types.Func) bool {
+	if a.ifaces == nil {
+		a.ifaces = map[string]bool{}
+		for _, n := range ctDynamicMethods {
+			a.ifaces[n] = true
+		}
+		addIface := func(t types.Type) {
+			it, ok := t.Underlying().(*types.Interface)
+			if !ok {
+				return
+			}
+			for i := range it.NumMethods() {
+				f := it.Method(i)
+				if f.Exported() || f.Pkg() == nil {
+					a.ifaces[f.Name()] = true
+				} else {
+					a.ifaces[f.Pkg().Path()+"."+f.Name()] = true
+				}
+			}
+		}
+		seen := map[*types.Package]bool{}
+		var visit func(p *types.Package)
+		visit = func(p *types.Package) {
+			if seen[p] {
+				return
+			}
+			seen[p] = true
+			sc := p.Scope()
+			for _, n := range sc.Names() {
+				if tn, ok := sc.Lookup(n).(*types.TypeName); ok {
+					addIface(tn.Type())
+				}
+			}
+			for _, q := range p.Imports() {
+				visit(q)
+			}
+		}
+		for _, pp := range a.prog.Packages {
+			visit(pp.Pkg)
+			for _, tv := range pp.Info.Types {
+				if tv.Type != nil {
+					addIface(tv.Type)
+				}
+			}
+			for _, obj := range pp.Info.Defs {
+				if tn, ok := obj.(*types.TypeName); ok {
+					addIface(tn.Type())
+				}
+			}
+		}
+	}
+	if m.Exported() {
+		return a.ifaces[m.Name()]
+	}
+	return a.ifaces[m.Pkg().Path()+"."+m.Name()]
+}
+
+// linknamed reports whether name appears in a //go:linkname or //export
+// directive of any loaded file.
+func (a *ctAnalysis) linknamed(name string) bool {
+	if a.linknames == nil {
+		a.linknames = map[string]bool{}
+		for _, cf := range a.files {
+			for _, cg := range cf.f.Comments {
+				for _, c := range cg.List {
+					if !strings.HasPrefix(c.Text, "//go:linkname ") && !strings.HasPrefix(c.Text, "//export ") {
+						continue
+					}
+					for _, w := range strings.Fields(c.Text)[1:] {
+						a.linknames[w] = true
+						if i := strings.LastIndex(w, "."); i >= 0 {
+							a.linknames[w[i+1:]] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return a.linknames[name]
+}
+
+// usedByOtherBuilds reports whether the function's name appears in a Go
+// file of its directory that this load did not include (other GOOS/GOARCH,
+// build tags, tests when they are not loaded), or, for an exported
+// function, in such a file of any loaded directory.
+func (a *ctAnalysis) usedByOtherBuilds(fn *ctFunc) bool {
+	dir := filepath.Dir(fn.file.name)
+	if a.ignoredIn(dir)[fn.obj.Name()] {
+		return true
+	}
+	if !fn.obj.Exported() {
+		return false
+	}
+	if a.ignoredAll == nil {
+		a.ignoredAll = map[string]bool{}
+		for _, cf := range a.files {
+			for n := range a.ignoredIn(filepath.Dir(cf.name)) {
+				a.ignoredAll[n] = true
+			}
+		}
+	}
+	return a.ignoredAll[fn.obj.Name()]
+}
+
+func (a *ctAnalysis) ignoredIn(dir string) map[string]bool {
+	if m, ok := a.ignored[dir]; ok {
+		return m
+	}
+	m := map[string]bool{}
+	a.ignored[dir] = m
+	loaded := map[string]bool{}
+	for _, cf := range a.files {
+		loaded[cf.name] = true
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return m
+	}
+	for _, e := range entries {
+		name := filepath.Join(dir, e.Name())
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || loaded[name] {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				m[id.Name] = true
+			}
+			return true
+		})
+	}
+	return m
+}
+
+// run analyses every target and builds the findings.
+func (a *ctAnalysis) run() []Finding {
+	sort.SliceStable(a.targets, func(i, j int) bool {
+		ti, tj := a.targets[i].site, a.targets[j].site
+		if ti.file.name != tj.file.name {
+			return ti.file.name < tj.file.name
+		}
+		return ti.call.Pos() < tj.call.Pos()
+	})
+	var live []*ctTarget
+	for _, t := range a.targets {
+		if a.candidate(t) {
+			live = append(live, t)
+		}
+	}
+	for _, t := range live {
+		a.chainOf(t)
+	}
+	groups := a.group(live)
+	for _, g := range groups {
+		a.plan(g, false)
+	}
+	a.mergeByRoot(groups)
+	var out []Finding
+	for _, t := range live {
+		if !t.reach {
+			continue
+		}
+		out = append(out, a.finding(t))
+	}
+	return out
+}
+
+// candidate reports whether the target's call may use a caller's context:
+// in a function (not deferred, not in a literal that may run later, not in
+// a goroutine left running), and its value stays in the function.
+func (a *ctAnalysis) candidate(t *ctTarget) bool {
+	s := t.site
+	if s.from == nil || !s.uses {
+		return false
+	}
+	t.in = s.from
+	if t.variant != nil {
+		return !s.from.src.root() // ctx-variants' business
+	}
+	if !s.from.src.root() && s.from.obj == nil {
+		return false // a literal called on the spot is transparent; this cannot happen
+	}
+	fl := newCtxFlow(s.file.pp.Info, s.from.cur, !s.from.src.root(), a.keeper.keeps(s.file.pp.Info))
+	fl.ctxReturnEscapes = true
+	if !fl.exprStays(s.cur) {
+		return false
+	}
+	t.returned = fl.returned
+	return true
+}
+
+// resultStays follows a value made with the context that the target's
+// function returns into its callers that will pass a real context (changed
+// functions and roots), and on up while they return it: it must not
+// escape there either (a caller that stores the response of a request
+// made with the handler's context would use it after the handler returns).
+func (a *ctAnalysis) resultStays(t *ctTarget, changed map[*ctFunc]bool) bool {
+	seen := map[*ctFunc]bool{t.in: true}
+	queue := []*ctFunc{t.in}
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		for _, s := range g.refs {
+			if !s.uses || s.from == nil || !(changed[s.from] || s.from.src.root()) {
+				continue // a caller without a context passes context.TODO()
+			}
+			info := s.file.pp.Info
+			fl := newCtxFlow(info, s.from.cur, changed[s.from] || s.from.src.kind == ctxParam, a.keeper.keeps(info))
+			fl.ctxReturnEscapes = true
+			if !fl.exprStays(s.cur) {
+				return false
+			}
+			if fl.returned && changed[s.from] && !seen[s.from] {
+				seen[s.from] = true
+				queue = append(queue, s.from)
+			}
+		}
+	}
+	return true
+}
+
+// chainOf finds the roots that reach the target's function and the
+// functions to change on the way.
+func (a *ctAnalysis) chainOf(t *ctTarget) {
+	F := t.in
+	if F.src.root() {
+		t.reach = true
+		if F.src.kind == ctxParam {
+			t.why = fmt.Sprintf("pass %s unless the call must outlive it", F.src.v.Name())
+			return
+		}
+		t.roots = []*ctFunc{F}
+		t.path = []*ctFunc{F}
+		return
+	}
+	// Reverse search over every caller (stopping at roots): is F reached,
+	// and which function closest to F blocks the way?
+	path, blocker := a.reachedFrom(F)
+	if path == nil {
+		return
+	}
+	t.reach = true
+	t.path = path
+	if why := a.editable(F); why != "" {
+		t.why = a.display(F, F.file.pp.Pkg) + " " + why
+		return
+	}
+	// Functions that reach F through functions that can change.
+	inV := map[*ctFunc]bool{F: true}
+	queue := []*ctFunc{F}
+	var roots []*ctFunc
+	isRoot := map[*ctFunc]bool{}
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		for _, s := range g.refs {
+			if !s.uses {
+				continue
+			}
+			c := s.from
+			switch {
+			case c.src.root():
+				if !isRoot[c] {
+					isRoot[c] = true
+					roots = append(roots, c)
+				}
+			case !inV[c] && a.editable(c) == "":
+				inV[c] = true
+				queue = append(queue, c)
+			}
+		}
+	}
+	if len(roots) == 0 {
+		if blocker != nil {
+			t.why = a.display(blocker, F.obj.Pkg()) + " " + a.editable(blocker)
+		} else {
+			t.why = "no chain of changeable functions leads to it"
+		}
+		return
+	}
+	// Forward from the roots, inside inV: the chain, with one path kept.
+	prev := map[*ctFunc]*ctFunc{}
+	inC := map[*ctFunc]bool{}
+	queue = queue[:0]
+	for _, r := range roots {
+		queue = append(queue, r)
+	}
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		for _, s := range a.outgoing(g) {
+			if !s.uses || s.from != g || !inV[s.callee] || inC[s.callee] {
+				continue
+			}
+			inC[s.callee] = true
+			prev[s.callee] = g
+			queue = append(queue, s.callee)
+		}
+	}
+	for _, s := range a.sites {
+		if inC[s.callee] {
+			t.chain = appendOnce(t.chain, s.callee)
+		}
+	}
+	t.roots = roots
+	t.path = nil
+	for g := F; g != nil; g = prev[g] {
+		t.path = append([]*ctFunc{g}, t.path...)
+		if isRoot[g] {
+			break
+		}
+	}
+	if !inC[F] {
+		t.chain, t.roots = nil, nil
+		t.why = "no chain of changeable functions leads to it"
+	}
+}
+
+func appendOnce(l []*ctFunc, f *ctFunc) []*ctFunc {
+	for _, g := range l {
+		if g == f {
+			return l
+		}
+	}
+	return append(l, f)
+}
+
+// outgoing returns the sites whose context is g's, built once.
+func (a *ctAnalysis) outgoing(g *ctFunc) []*ctSite {
+	if a.out == nil {
+		a.out = map[*ctFunc][]*ctSite{}
+		for _, s := range a.sites {
+			if s.from != nil {
+				a.out[s.from] = append(a.out[s.from], s)
+			}
+		}
+	}
+	return a.out[g]
+}
+
+// reachedFrom searches callers of F backwards, stopping at roots. It
+// returns one path from a root to F (nil when no root reaches F) and the
+// function on it closest to the root that cannot change, if any.
+func (a *ctAnalysis) reachedFrom(F *ctFunc) ([]*ctFunc, *ctFunc) {
+	next := map[*ctFunc]*ctFunc{F: nil}
+	queue := []*ctFunc{F}
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		for _, s := range g.refs {
+			if !s.uses {
+				continue
+			}
+			if _, seen := next[s.from]; seen {
+				continue
+			}
+			next[s.from] = g
+			if !s.from.src.root() {
+				queue = append(queue, s.from)
+				continue
+			}
+			path := []*ctFunc{s.from}
+			var blocker *ctFunc
+			for h := g; h != nil; h = next[h] {
+				path = append(path, h)
+				if blocker == nil && h != F && a.editable(h) != "" {
+					blocker = h
+				}
+			}
+			return path, blocker
+		}
+	}
+	return nil, nil
+}
+
+// variantWhy checks that a variant target can take its context form (the
+// argument is settled later); "" when it can.
+func (a *ctAnalysis) variantWhy(t *ctTarget) string {
+	s := t.site
+	fix, why, returned := ctxVariantFix(s.file.pass, s.cur, t.in.cur, t.vfn, *t.variant, CtxExpr{}, true, a.keeper)
+	t.vfix, t.returned = fix, returned
+	return why
+}
+
+// group merges the fixable targets whose fixes touch the same functions,
+// the same handler or test root (which may bind ctx once), or call sites
+// that pass a context another fix introduces: each group is one fix.
+func (a *ctAnalysis) group(live []*ctTarget) []*ctGroup {
+	parent := map[*ctFunc]*ctFunc{}
+	var find func(f *ctFunc) *ctFunc
+	find = func(f *ctFunc) *ctFunc {
+		p, ok := parent[f]
+		if !ok || p == f {
+			parent[f] = f
+			return f
+		}
+		r := find(p)
+		parent[f] = r
+		return r
+	}
+	union := func(x, y *ctFunc) {
+		rx, ry := find(x), find(y)
+		if rx != ry {
+			parent[ry] = rx
+		}
+	}
+	bindable := func(f *ctFunc) bool { return f.src.kind == ctxRequest || f.src.kind == ctxTest }
+	var fixable []*ctTarget
+	changed := map[*ctFunc]bool{}
+	for _, t := range live {
+		if !t.reach || t.why != "" {
+			continue
+		}
+		if t.variant != nil {
+			if why := a.variantWhy(t); why != "" {
+				t.why = why
+				continue
+			}
+		}
+		if t.site.call.Lparen.IsValid() && ctHasComment(t.site.file.f, t.site.call.Lparen, t.site.call.Rparen) && t.variant == nil {
+			t.why = "a comment inside the call"
+			continue
+		}
+		fixable = append(fixable, t)
+		for _, c := range t.chain {
+			changed[c] = true
+		}
+	}
+	// A value made with the context may be returned: follow it into the
+	// callers that will pass a real context.
+	kept := fixable[:0]
+	for _, t := range fixable {
+		if t.returned && !a.resultStays(t, changed) {
+			t.why = "a value made with the context is returned to a caller where it may outlive the context"
+			continue
+		}
+		kept = append(kept, t)
+	}
+	fixable = kept
+	changed = map[*ctFunc]bool{}
+	for _, t := range fixable {
+		find(t.in)
+		for _, c := range t.chain {
+			union(t.in, c)
+			changed[c] = true
+		}
+	}
+	for g := range changed {
+		for _, s := range g.refs {
+			if s.uses && s.from != nil && changed[s.from] {
+				union(g, s.from)
+			}
+		}
+	}
+	byRoot := map[*ctFunc]*ctGroup{}
+	var groups []*ctGroup
+	for _, t := range fixable {
+		r := find(t.in)
+		g := byRoot[r]
+		if g == nil {
+			g = &ctGroup{funcs: map[*ctFunc]bool{}, roots: map[*ctFunc]bool{}}
+			byRoot[r] = g
+			groups = append(groups, g)
+		}
+		g.targets = append(g.targets, t)
+		t.group = g
+	}
+	for f := range changed {
+		if g := byRoot[find(f)]; g != nil {
+			g.funcs[f] = true
+		}
+	}
+	for _, g := range groups {
+		for f := range g.funcs {
+			for _, s := range f.refs {
+				if s.uses && s.from != nil && bindable(s.from) {
+					g.roots[s.from] = true
+				}
+			}
+		}
+		for _, t := range g.targets {
+			if bindable(t.in) {
+				g.roots[t.in] = true
+			}
+		}
+	}
+	return groups
+}
+
+// mergeByRoot merges the groups that have a fix and use the context of the
+// same handler or test, so that ctx := r.Context() may be bound once for
+// all of them, and plans the merged groups again.
+func (a *ctAnalysis) mergeByRoot(groups []*ctGroup) {
+	parent := map[*ctGroup]*ctGroup{}
+	var find func(g *ctGroup) *ctGroup
+	find = func(g *ctGroup) *ctGroup {
+		if p, ok := parent[g]; ok && p != g {
+			r := find(p)
+			parent[g] = r
+			return r
+		}
+		parent[g] = g
+		return g
+	}
+	byRoot := map[*ctFunc]*ctGroup{}
+	for _, g := range groups {
+		if g.why != "" {
+			continue
+		}
+		find(g)
+		for _, r := range a.sortedFuncs(g.roots) {
+			if h, ok := byRoot[r]; ok {
+				if x, y := find(h), find(g); x != y {
+					parent[y] = x
+				}
+			} else {
+				byRoot[r] = g
+			}
+		}
+	}
+	merged := map[*ctGroup]*ctGroup{}
+	for _, g := range groups {
+		if g.why != "" {
+			continue
+		}
+		r := find(g)
+		m := merged[r]
+		if m == nil {
+			m = &ctGroup{funcs: map[*ctFunc]bool{}, roots: map[*ctFunc]bool{}}
+			merged[r] = m
+		}
+		m.targets = append(m.targets, g.targets...)
+		for f := range g.funcs {
+			m.funcs[f] = true
+		}
+		for f := range g.roots {
+			m.roots[f] = true
+		}
+	}
+	for _, m := range merged {
+		sort.SliceStable(m.targets, func(i, j int) bool {
+			ti, tj := m.targets[i].site, m.targets[j].site
+			if ti.file.name != tj.file.name {
+				return ti.file.name < tj.file.name
+			}
+			return ti.call.Pos() < tj.call.Pos()
+		})
+		a.plan(m, true)
+		for _, t := range m.targets {
+			t.group = m
+		}
+	}
+}
+
+// ctHasComment reports whether a comment of f lies between from and to.
+func ctHasComment(f *ast.File, from, to token.Pos) bool {
+	for _, cg := range f.Comments {
+		if cg.Pos() > from && cg.End() <= to {
+			return true
+		}
+	}
+	return false
+}
+
+// sortedFuncs returns the functions of a set in source order.
+func (a *ctAnalysis) sortedFuncs(set map[*ctFunc]bool) []*ctFunc {
+	var out []*ctFunc
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].file.name != out[j].file.name {
+			return out[i].file.name < out[j].file.name
+		}
+		return out[i].node.Pos() < out[j].node.Pos()
+	})
+	return out
+}
+
+// assigned reports whether variable v is assigned or has its address taken
+// inside the function at fc.
+func ctAssigned(info *types.Info, fc inspector.Cursor, v *types.Var) bool {
+	for c := range fc.Preorder((*ast.Ident)(nil)) {
+		if info.Uses[c.Node().(*ast.Ident)] != v {
+			continue
+		}
+		switch c.ParentEdgeKind() {
+		case edge.AssignStmt_Lhs, edge.IncDecStmt_X, edge.RangeStmt_Key, edge.RangeStmt_Value:
+			return true
+		case edge.UnaryExpr_X:
+			if c.Parent().Node().(*ast.UnaryExpr).Op == token.AND {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// plan builds the edits of a group's fix, or says why there is none.
+func (a *ctAnalysis) plan(g *ctGroup, bind bool) {
+	fail := func(why string) { g.why = why }
+	var edits []Edit
+	calls := 0
+	for _, f := range a.sortedFuncs(g.funcs) {
+		fd := f.node.(*ast.FuncDecl)
+		f.name = FreshName(f.file.pass, fd, fd.Body.Lbrace, "ctx")
+		if !f.file.pass.CanQualify(fd.Pos(), "context", "context") {
+			fail("the context package cannot be named in " + filepath.Base(f.file.name))
+			return
+		}
+		edits = append(edits, Edit{File: f.file.f, Anchor: fd, Data: CtxThreadEdit{Kind: CtxAddParam, Name: f.name}})
+	}
+	// Handler and test roots: bind ctx := r.Context() once when used more
+	// than once (and r keeps its value).
+	uses := map[*ctFunc]int{}
+	for f := range g.funcs {
+		for _, s := range f.refs {
+			if s.uses && g.roots[s.from] {
+				uses[s.from]++
+			}
+		}
+	}
+	for _, t := range g.targets {
+		if g.roots[t.in] {
+			uses[t.in]++
+		}
+	}
+	bound := map[*ctFunc]CtxExpr{}
+	for _, r := range a.sortedFuncs(g.roots) {
+		if !bind || uses[r] < 2 || ctAssigned(r.file.pp.Info, r.cur, r.src.v) {
+			continue
+		}
+		body := ctxFuncBody(r.node)
+		name := FreshName(r.file.pass, r.node, body.Lbrace, "ctx")
+		bound[r] = CtxExpr{Ident: name}
+		edits = append(edits, Edit{File: r.file.f, Anchor: body,
+			Data: CtxThreadEdit{Kind: CtxBind, Name: name, Arg: r.src.expr()}})
+	}
+	rootArg := func(r *ctFunc, pass *Pass, pos token.Pos) (CtxExpr, bool) {
+		if e, ok := bound[r]; ok {
+			return e, true
+		}
+		return ctxExprAt(pass, r.src, pos)
+	}
+	for _, f := range a.sortedFuncs(g.funcs) {
+		for _, s := range f.refs {
+			var arg CtxExpr
+			switch {
+			case s.uses && g.funcs[s.from]:
+				arg = CtxExpr{Ident: s.from.name}
+			case s.uses && s.from.src.root():
+				e, ok := rootArg(s.from, s.file.pass, s.call.Pos())
+				if !ok {
+					fail(fmt.Sprintf("%s is shadowed at %s", s.from.src.v.Name(), a.pos(s.call.Pos())))
+					return
+				}
+				arg = e
+			default:
+				if !s.file.pass.CanQualify(s.call.Pos(), "context", "context") {
+					fail("the context package cannot be named at " + a.pos(s.call.Pos()))
+					return
+				}
+				arg = CtxExpr{TODO: true}
+			}
+			calls++
+			edits = append(edits, Edit{File: s.file.f, Anchor: s.call, Data: CtxThreadEdit{Kind: CtxAddArg, Arg: arg}})
+		}
+	}
+	for _, t := range g.targets {
+		s := t.site
+		var arg CtxExpr
+		if t.in.src.root() {
+			e, ok := rootArg(t.in, s.file.pass, s.call.Pos())
+			if !ok {
+				fail(fmt.Sprintf("%s is shadowed at %s", t.in.src.v.Name(), a.pos(s.call.Pos())))
+				return
+			}
+			arg = e
+		} else {
+			arg = CtxExpr{Ident: t.in.name}
+		}
+		if t.variant != nil {
+			fix := *t.vfix
+			fix.Arg = arg
+			edits = append(edits, Edit{File: s.file.f, Anchor: s.call, Data: CtxThreadEdit{Kind: CtxVariant, Variant: fix}})
+		} else {
+			edits = append(edits, Edit{File: s.file.f, Anchor: s.call, Data: CtxThreadEdit{Kind: CtxReplace, Arg: arg}})
+		}
+	}
+	g.edits = edits
+	g.calls = calls
+}
+
+// finding renders one target.
+func (a *ctAnalysis) finding(t *ctTarget) Finding {
+	F := t.in
+	rel := F.file.pp.Pkg
+	var msg string
+	switch {
+	case len(t.path) > 1:
+		names := make([]string, len(t.path))
+		for i, f := range t.path {
+			names[i] = a.display(f, rel)
+		}
+		msg = fmt.Sprintf("%s in %s ignores the context of %s (%s)", t.what, a.display(F, rel), names[0], strings.Join(names, " -> "))
+	case F.src.root():
+		msg = fmt.Sprintf("%s in %s ignores %s", t.what, a.display(F, rel), F.src.expr())
+	default:
+		msg = fmt.Sprintf("%s in %s is reached from a function that has a context", t.what, a.display(F, rel))
+	}
+	fd := Finding{Pos: t.site.call.Pos(), End: t.site.call.End(), Message: msg}
+	g := t.group
+	switch {
+	case g == nil:
+		why := t.why
+		if why == "" {
+			why = "no chain of changeable functions leads to it"
+		}
+		fd.Message += "; not fixed: " + why
+	case g.why != "":
+		fd.Message += "; not fixed: " + g.why
+	case t != g.targets[0]:
+		fd.Message += "; fixed with the finding at " + a.pos(g.targets[0].site.call.Pos())
+	default:
+		fd.Fix = &Fix{Message: a.fixMessage(g), Anchor: t.site.call, Edits: g.edits}
+	}
+	return fd
+}
+
+func (a *ctAnalysis) fixMessage(g *ctGroup) string {
+	funcs := a.sortedFuncs(g.funcs)
+	if len(funcs) == 0 {
+		t := g.targets[0]
+		return "use " + t.in.src.expr().String()
+	}
+	rel := g.targets[0].in.file.pp.Pkg
+	var names []string
+	for i, f := range funcs {
+		if i == 4 {
+			names = append(names, fmt.Sprintf("%d more", len(funcs)-4))
+			break
+		}
+		names = append(names, a.display(f, rel))
+	}
+	sites := "call site"
+	if g.calls != 1 {
+		sites += "s"
+	}
+	return fmt.Sprintf("add a ctx parameter to %s and pass a context at %d %s", strings.Join(names, ", "), g.calls, sites)
+}
