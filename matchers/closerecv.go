@@ -128,7 +128,7 @@ func crCheck(p *Pass, lc *cuChan, cl cuOp) (Finding, bool) {
 		End:     cl.node.End(),
 		Message: lc.name + " is closed by its receiver while another goroutine sends on it: a send after the close panics",
 	}
-	fd.Fix = crFix(p, lc, cl, senders)
+	fd.Fix, fd.NoFix = crFix(p, lc, cl, senders)
 	return fd, true
 }
 
@@ -259,17 +259,18 @@ func (lc *cuChan) is(p *Pass, e ast.Expr) bool {
 	return p.Info.Uses[identOf(e)] == lc.obj
 }
 
-// crFix returns the fix moving the close cl into the sole sender, or nil.
-func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) *Fix {
-	if len(senders) != 1 {
-		return nil
-	}
+// crFix returns the fix moving the close cl into the sole sender, or nil
+// and the reason.
+func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) (*Fix, string) {
 	s, r := senders[0], cl.ctx
-	if s.goSt == nil || s.multi || cl.stmt == nil {
-		return nil
+	switch {
+	case len(senders) > 1 || s.multi:
+		return nil, "several goroutines send on " + lc.name + " (more than one go statement, or one in a loop): no single one can close it; close it once after all of them are done (sync.WaitGroup)"
+	case s.goSt == nil:
+		return nil, "the function itself sends on " + lc.name + ", not a goroutine it starts"
 	}
 	if _, isDefer := cl.stmt.(*ast.DeferStmt); cl.deferred && !isDefer {
-		return nil // close(ch) inside a deferred function literal
+		return nil, "the close is inside a deferred function literal"
 	}
 	closes := 0
 	for _, op := range lc.ops {
@@ -278,36 +279,40 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) *Fix {
 			closes++
 		case cuSend:
 			if op.ctx == r {
-				return nil
+				return nil, "the closing goroutine also sends on " + lc.name
 			}
 		case cuRecv, cuRange:
-			if op.ctx != r || op.inSelect {
-				return nil
-			}
-			if !cl.deferred && op.node.Pos() > cl.node.Pos() {
-				return nil
+			switch {
+			case op.ctx == s:
+				return nil, "the sending goroutine also receives from " + lc.name
+			case op.ctx != r:
+				return nil, "another goroutine receives from " + lc.name + " too: the time of the close matters to it"
+			case op.inSelect:
+				return nil, lc.name + " is received in a select: once the sender closes it, that case would fire where the select used to wait on its other cases"
+			case !cl.deferred && op.node.Pos() > cl.node.Pos():
+				return nil, lc.name + " is received after the close: that receive would now wait for the sender"
 			}
 		}
 	}
 	if closes != 1 {
-		return nil
+		return nil, lc.name + " is closed in more than one place"
 	}
 	if cuContainsCall(s.body, func(c *ast.CallExpr) bool { return cuBuiltin(p.Info, c.Fun, "recover") }) {
-		return nil
+		return nil, "the sender recovers from panics: the panic of a send on the closed channel is its way out, and after the move it would block for ever instead"
 	}
 	sc, ok := p.Inspector.Root().FindNode(cl.stmt)
 	if !ok {
-		return nil
+		return nil, "the close statement is not in the file's syntax tree"
 	}
 	list := sc.Parent().Node()
 	switch l := list.(type) {
 	case *ast.BlockStmt:
 		if len(l.List) == 1 {
-			return nil // the block would be left empty
+			return nil, "the close is the only statement of its block: deleting it would leave the block empty"
 		}
 	case *ast.CaseClause, *ast.CommClause:
 	default:
-		return nil
+		return nil, "the close is not in a statement list"
 	}
 	after := cuLeadingDefers(s.body)
 	pos := s.body.Lbrace + 1
@@ -315,7 +320,7 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) *Fix {
 		pos = s.body.List[after-1].End()
 	}
 	if !cuResolvesTo(p, pos, "close", types.Universe.Lookup("close")) || !cuResolvesTo(p, pos, lc.name, lc.obj) {
-		return nil
+		return nil, "close or " + lc.name + " means something else in the sending goroutine"
 	}
 	return &Fix{
 		Message: "move the close into the sending goroutine as defer close(" + lc.name + ")",
@@ -325,5 +330,5 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) *Fix {
 			ChanCloseInsert: ChanCloseInsert{Body: s.body, After: after, Name: lc.name},
 			Remove:          cl.stmt,
 		},
-	}
+	}, ""
 }

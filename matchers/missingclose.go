@@ -113,6 +113,7 @@ func mcCheck(p *Pass, lc *cuChan) (Finding, bool) {
 			return Finding{}, false // several senders that close: beyond the rule
 		}
 		fd.Message = lc.name + " is ranged over but never closed: the range never ends after the last send"
+		fd.NoFix = "several goroutines send on " + lc.name + " (more than one go statement, or one in a loop): close it once after all of them are done, with a sync.WaitGroup and a closer goroutine"
 		return fd, true
 	}
 	s := senders[0]
@@ -141,25 +142,24 @@ func mcCheck(p *Pass, lc *cuChan) (Finding, bool) {
 	} else {
 		fd.Message = lc.name + " is ranged over but its sender does not close it on every path: the range may never end"
 	}
-	fd.Fix = mcFix(p, lc, s)
+	fd.Fix, fd.NoFix = mcFix(p, lc, s)
 	return fd, true
 }
 
-// mcFix returns the fix for the sole sender s, or nil.
-func mcFix(p *Pass, lc *cuChan, s *cuCtx) *Fix {
-	if s.goSt == nil || s.multi {
-		return nil
+// mcFix returns the fix for the sole sender s, or nil and the reason.
+func mcFix(p *Pass, lc *cuChan, s *cuCtx) (*Fix, string) {
+	if s.goSt == nil {
+		return nil, "the function itself sends on " + lc.name + ": close it after the last send, before the function waits for the goroutines that range over it"
 	}
 	for _, op := range lc.ops {
-		switch op.kind {
-		case cuRecv:
-			if op.ctx == s || !op.commaOK || op.inSelect {
-				return nil
-			}
-		case cuRange:
-			if op.ctx == s {
-				return nil
-			}
+		if (op.kind == cuRecv || op.kind == cuRange) && op.ctx == s {
+			return nil, "the sending goroutine also receives from " + lc.name
+		}
+		if op.kind == cuRecv && op.inSelect {
+			return nil, lc.name + " is also received in a select: once closed, that case would fire again and again where the select used to wait"
+		}
+		if op.kind == cuRecv && !op.commaOK {
+			return nil, lc.name + " is also received without the comma-ok form: after the close it would read a zero value where it used to block"
 		}
 	}
 	after := cuLeadingDefers(s.body)
@@ -171,30 +171,30 @@ func mcFix(p *Pass, lc *cuChan, s *cuCtx) *Fix {
 		st := closes[0].stmt
 		last := len(s.body.List) - 1
 		if st == nil || closes[0].deferred || last < 0 || s.body.List[last] != st {
-			return nil
+			return nil, "the sender's close(" + lc.name + ") is not the last statement of its body: a deferred close would run later than it does"
 		}
 		for _, x := range s.body.List[after:] {
 			if cuHasDefer(x) {
-				return nil
+				return nil, "the sender defers calls after its first statements: they would run before the deferred close, where they ran after the explicit one"
 			}
 		}
 		data.Remove = st
 	default:
-		return nil
+		return nil, "the sender closes " + lc.name + " in several places"
 	}
 	pos := s.body.Lbrace + 1
 	if after > 0 {
 		pos = s.body.List[after-1].End()
 	}
 	if !cuResolvesTo(p, pos, "close", types.Universe.Lookup("close")) || !cuResolvesTo(p, pos, lc.name, lc.obj) {
-		return nil
+		return nil, "close or " + lc.name + " means something else in the sending goroutine"
 	}
 	return &Fix{
 		Message: "defer close(" + lc.name + ") in the sending goroutine",
 		Anchor:  lc.decl,
 		Lists:   []ast.Node{s.body},
 		Data:    data,
-	}
+	}, ""
 }
 
 // cuHasDefer reports whether a defer statement is in n, outside function

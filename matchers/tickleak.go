@@ -159,20 +159,32 @@ func tlCheck(p *Pass, c inspector.Cursor, call *ast.CallExpr) (Finding, bool) {
 		End:     call.End(),
 		Message: "time.Tick leaks its ticker when the function returns: before Go 1.23 an unstopped ticker is never freed",
 	}
-	if use.escapes || dv == nil {
+	switch {
+	case use.escapes:
+		fd.NoFix = "the tick channel outlives the function (returned, stored, passed on or used in a function literal): stopping the ticker at the return would silence it"
+		return fd, true
+	case dv == nil:
+		fd.NoFix = "the duration is not a constant: time.NewTicker panics on a duration <= 0, where time.Tick returns nil"
 		return fd, true
 	}
-	stmtC, ok := tlStmt(c, fnC)
-	if !ok {
+	stmtC, why := tlStmt(c, fnC)
+	if why != "" {
+		fd.NoFix = why
 		return fd, true
 	}
 	stmt := stmtC.Node().(ast.Stmt)
 	for id := range tlIdents(d) {
 		if obj := p.Info.Uses[id]; obj != nil && obj.Pos() >= stmt.Pos() && obj.Pos() < stmt.End() {
+			fd.NoFix = "the duration uses a name declared in the statement itself"
 			return fd, true
 		}
 	}
-	if !p.CanQualify(stmt.Pos(), "time", "time") || tlImportCount(p.File, "time") > 1 {
+	switch {
+	case tlImportCount(p.File, "time") > 1:
+		fd.NoFix = "the file imports time more than once: the rewrite would rename the package's other uses"
+		return fd, true
+	case !p.CanQualify(stmt.Pos(), "time", "time"):
+		fd.NoFix = "package time is dot-imported or its name is shadowed here"
 		return fd, true
 	}
 	name := FreshName(p, fnC.Node(), stmt.Pos(), "ticker")
@@ -282,19 +294,18 @@ func tlEndless(info *types.Info, body *ast.BlockStmt, ranges []*ast.RangeStmt) b
 }
 
 // tlStmt returns the statement that holds the call at c and is an element
-// of a statement list, when the call is evaluated exactly once per
-// execution of that statement and the statement is not inside a loop of
-// the function at fnC.
-func tlStmt(c, fnC inspector.Cursor) (inspector.Cursor, bool) {
+// of a statement list, or why there is none fit for the fix: the call must
+// be evaluated exactly once per execution of that statement and the
+// statement must not be inside a loop of the function at fnC. (The call
+// is in fnC itself: tlFunc found it as the innermost function.)
+func tlStmt(c, fnC inspector.Cursor) (inspector.Cursor, string) {
 	var stmtC inspector.Cursor
 	for at := c; at.Node() != fnC.Node(); at = at.Parent() {
 		switch at.Parent().Node().(type) {
-		case *ast.FuncLit:
-			return stmtC, false // in a nested function literal
 		case *ast.ForStmt:
 			switch at.ParentEdgeKind() {
 			case edge.ForStmt_Cond, edge.ForStmt_Post:
-				return stmtC, false // evaluated once per iteration
+				return stmtC, "time.Tick is called in a loop's condition or post statement, once per iteration"
 			}
 		case *ast.BlockStmt, *ast.CaseClause, *ast.CommClause:
 			if _, ok := at.Node().(ast.Stmt); ok {
@@ -306,16 +317,16 @@ func tlStmt(c, fnC inspector.Cursor) (inspector.Cursor, bool) {
 		}
 	}
 	if !stmtC.Valid() {
-		return stmtC, false
+		return stmtC, "the call is in no statement list"
 	}
 	for l := range stmtC.Parent().Enclosing((*ast.ForStmt)(nil), (*ast.RangeStmt)(nil), (*ast.FuncLit)(nil), (*ast.FuncDecl)(nil)) {
 		switch l.Node().(type) {
 		case *ast.ForStmt, *ast.RangeStmt:
-			return stmtC, false // a deferred Stop per iteration would pile up
+			return stmtC, "time.Tick runs once per loop iteration: hoisting it would change when the ticks come, and a deferred Stop per iteration would pile up (use time.After, or one ticker outside the loop)"
 		}
 		break
 	}
-	return stmtC, true
+	return stmtC, ""
 }
 
 // tlImportCount returns how many import declarations of f import path.
