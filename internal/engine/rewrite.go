@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
+	"go/importer"
+	"go/token"
 	"go/types"
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/dave/dst/decorator"
 	"github.com/dave/dst/decorator/resolver/gotypes"
@@ -163,11 +167,45 @@ func importerFor(p *packages.Package) types.Importer {
 				return t, nil
 			}
 		}
+		if t, ok := byPath[path]; ok && t.Complete() {
+			return t, nil
+		}
+		// Not imported by the package itself: an import a fix added.
+		if t, err := addedStdImport(path); err == nil {
+			return t, nil
+		}
 		if t, ok := byPath[path]; ok {
 			return t, nil
 		}
 		return nil, fmt.Errorf("cannot verify: package %q is not among the loaded dependencies", path)
 	})
+}
+
+// addedStd imports, for verification, a standard-library package that a fix
+// added (a Rule's Adds: sync for a WaitGroup) and that the package itself
+// did not import. Its dependencies come from export data, which holds only
+// what their API mentions: such a package is either missing from the graph
+// or a partial stub (sync with Mutex alone, through time's export data), and
+// the names the fix writes (sync.WaitGroup) are not in it. The fix's new
+// names only meet the package's own new variables, so a separate complete
+// copy does not clash with the stub's types. One importer (export data, via
+// the go command) serves the whole process: the standard library does not
+// change while it runs.
+var addedStd struct {
+	mu  sync.Mutex
+	imp types.Importer
+}
+
+func addedStdImport(path string) (*types.Package, error) {
+	if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") || path == "C" {
+		return nil, fmt.Errorf("%q is not a standard-library package", path)
+	}
+	addedStd.mu.Lock()
+	defer addedStd.mu.Unlock()
+	if addedStd.imp == nil {
+		addedStd.imp = importer.ForCompiler(token.NewFileSet(), "gc", nil)
+	}
+	return addedStd.imp.Import(path)
 }
 
 type importerFunc func(path string) (*types.Package, error)

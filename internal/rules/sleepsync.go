@@ -1,0 +1,156 @@
+package rules
+
+import (
+	"github.com/gofixconc/gofixconc/matchers"
+	"github.com/gofixconc/gofixconc/rewrites"
+)
+
+// SleepSync: a time.Sleep used to wait for goroutines.
+//
+// Requires the time import: time.Sleep can only be called through an import
+// of package time (qualified, aliased or dot-imported).
+//
+// Tier review, for the whole rule: the engine has one tier per rule, and
+// every fix of this rule changes when the code goes on, by design — see
+// Doc.Fix for the exact edge cases.
+var SleepSync = register(&Rule{
+	Name:     "sleep-sync",
+	Title:    "time.Sleep used to wait for goroutines instead of a sync.WaitGroup",
+	Tier:     Review,
+	MinGo:    "",
+	Requires: []string{"time"},
+	Adds:     []string{"sync"},
+	Match:    matchers.SleepSync,
+	Rewrite:  rewrites.SleepSync,
+	Doc: Doc{
+		Why: `A function starts goroutines, then sleeps and goes on as if they had
+finished: it reads what they wrote, returns, or ends the program. Nothing
+orders the goroutines' work before the code after the sleep. On a loaded
+machine (CI, a container with a CPU quota, the race detector) a goroutine may
+not even have started when the sleep returns: results are lost or half
+written, main exits before the goroutines print, and go test -race reports
+the unsynchronized reads. A longer sleep only makes it rarer, and slows
+every run.`,
+		Fix: `Declares var wg sync.WaitGroup right before the first statement that starts
+the goroutines (wg2, wg3… when wg is taken anywhere in the function or
+visible there), puts wg.Add(1) right before each go statement (inside the
+loop or if that holds it), makes defer wg.Done() the first statement of
+each goroutine, and replaces the sleep with wg.Wait(). The Wait returns
+exactly when every goroutine counted has returned — also when one calls
+runtime.Goexit (t.FailNow), since the deferred Done still runs. Comments
+stay: the comment above the first go statement introduces its Add, a
+directive (//nolint:…) stays above the go statement, the sleep's comments
+stay on the Wait. sync is imported (under the file's name for it), and time
+is dropped when nothing else uses it.
+
+A goroutine started with a call (go f(a, b), go s.m(x)) becomes
+go func(a A, b B) { defer wg.Done(); f(a, b) }(a, b): Go evaluates the
+function value, the receiver (with the implicit & or * of the method call)
+and the arguments at the go statement, and so does the fix — they are the
+new literal's arguments; constants, nil and functions of a package stay in
+the call. In a file of Go 1.25 or later, a goroutine started with a literal
+that takes no arguments becomes wg.Go(func() { … }) (which also does not
+call Done when the function panics, so Wait cannot let the program exit
+before the panic is reported); wg.Go captures the loop variables exactly as
+the literal did (per iteration, which Go 1.25 implies).
+
+Tier: review. The fix is meant to change when the code after the sleep
+runs, and in these edge cases that is not what the author wanted:
+- A goroutine takes longer than the sleep: the code now waits for it
+  (that is the point), which may be much longer — a goroutine that calls
+  into another package (the rule does not look there) and blocks forever
+  there hangs the Wait where the sleep went on. Goroutines whose
+  termination the rule can see is in doubt are not fixed (see below).
+- The sleep also waited for something the rule cannot see: a process, a
+  timer, a goroutine started by a called function, another program. The
+  Wait may return before that has happened. The rule stays silent on the
+  shapes it recognizes (below), not on all of them.
+- Results sent on a buffered channel made in the function are assumed to
+  fit in its buffer: if they do not, a goroutine blocks on its send and
+  the Wait hangs (before the fix, the results were lost or the close after
+  the sleep panicked).
+
+Termination check. The goroutine's literal, and the functions and methods of
+the package it calls (three calls deep), must not contain:
+- a loop without condition and without exit (return, break out of it, goto,
+  panic, os.Exit, log.Fatal, runtime.Goexit, t.Fatal/FailNow);
+- a call named ListenAndServe, ListenAndServeTLS, Serve or ServeTLS (a
+  server runs until it is shut down);
+- an empty select {}, or a range over a ticker's channel (never closed);
+- a receive, range, or select (without default) that nothing before the
+  sleep can complete: a single receive needs a send or close of the channel
+  in the function before the sleep (not in a deferred call) or in another of
+  the goroutines; a range or a receive in a loop needs a close; timers'
+  channels (time.After, Timer.C) fire by themselves;
+- an unbuffered send (or a send on a channel the function did not make
+  with a buffer) that no other goroutine of the group receives;
+- in a loop without condition, a select with a default that spins on a
+  channel nothing closes before the sleep;
+- a call that waits for a peer: a method named Accept, Read…, Recv, Scan or
+  Wait (except on bytes and strings types), exec.Cmd Run/Output, io.Copy,
+  io.ReadAll, io.ReadFull and friends; sync.Cond.Wait.
+Such a finding is reported without a fix, and its message names the
+goroutine's line and the reason. Calls of other packages, interface methods
+and function values are otherwise assumed to return.
+
+Also reported without a fix: a goroutine that starts goroutines of its own
+(the WaitGroup would not wait for those); a labeled go statement; a sleep
+whose duration calls a function, receives or could panic (the Wait drops
+it); a goroutine call whose bound values have a type the file cannot write
+(an unexported type of another package, a package the file does not
+import); a file where sync cannot be named (dot-imported, or the name
+shadowed at the declaration).`,
+		Wrong: `results := make([]int, len(jobs))
+for i, j := range jobs {
+	go func() {
+		results[i] = work(j)
+	}()
+}
+time.Sleep(time.Second) // wait for the workers
+return results`,
+		Right: `results := make([]int, len(jobs))
+var wg sync.WaitGroup
+for i, j := range jobs {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		results[i] = work(j)
+	}()
+}
+wg.Wait() // wait for the workers
+return results`,
+		LeftAlone: `A sleep is only considered when it is a statement of the same statement list
+as (or a list enclosing) go statements before it, in the same function. It
+is left alone when:
+- it is inside a goroutine (a go func literal, or a function passed to a Go
+  method such as WaitGroup.Go or errgroup.Group.Go);
+- it is in a loop of its function (for, range, or a backward goto): polling,
+  retry, backoff and pacing;
+- no goroutine is started before it in its statement list;
+- between the first of those go statements and the sleep the function does
+  anything but compute, start goroutines, send on and close channels, and
+  call formatting, logging, strings, strconv, math, sort, slices, maps,
+  bytes, errors, atomics, time.Now/Since and a test's Log/Error/Fatal: a
+  receive, a select, a Wait, a Lock, a Close, a call of the package or
+  another sleep means the goroutines may already be waited for, or the
+  sleep waits for something else;
+- the function starts a process before the sleep (exec.Cmd Start or Run,
+  os.StartProcess): the sleep may give the process time;
+- after the sleep (or in a deferred call or another function literal of
+  the function) the code mentions a channel, lock or blocking call operand
+  the goroutines use, or a variable their loops depend on (a stop flag, a
+  context and its cancel func, which come from the same assignment): the
+  sleep lets them get going or reach a point (a test checking that a
+  goroutine blocks), it does not wait for their end. Results sent on a
+  buffered channel and read after the sleep do not count;
+- the function holds (has locked before the sleep) a mutex a goroutine
+  locks: the goroutine cannot finish before the Unlock;
+- a goroutine sleeps (or waits on time.After) at least as long as the sleep,
+  with constant durations: a watchdog or a delayed action, not work the
+  sleep waits for;
+- a goroutine calls methods of a sync.WaitGroup: the code has its own
+  WaitGroup and should call its Wait; a second one would only confuse.
+A Sleep of another package or a method called Sleep is never matched: the
+call is recognized by object identity, whatever the import is called.`,
+	},
+})
