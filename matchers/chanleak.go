@@ -167,13 +167,16 @@ func (cf *chanFacts) makeStmtNode() ast.Node {
 	return cf.makeStmt
 }
 
-// neverBlocksForever reports whether the sends and receives on the local
-// channel v cannot block forever as far as the chan-leak analysis can
-// tell, or whether chan-leak-early-return fixes it: every reference is
-// visible, and either the channel is buffered for every send (or with a
-// capacity computed at run time, assumed sized for its senders), or no
-// path leaks, or the buffering fix applies.
-func (e *ctxEnv) neverBlocksForever(ch ast.Expr) bool {
+// neverBlocksForever reports whether an operation on the channel ch is
+// left to the chan-leak analysis or assumed not to block forever:
+//   - a send on a local channel made with a buffer: the author chose its
+//     capacity (usually one slot per sender);
+//   - a receive statement `<-sem` from a local buffered channel that the
+//     function itself sends on: a semaphore's release;
+//   - an operation on a local channel whose every reference is visible
+//     and on which no path leaks, or that chan-leak-early-return buffers.
+func (e *ctxEnv) neverBlocksForever(op chanOp) bool {
+	ch := op.ch
 	id, ok := ast.Unparen(ch).(*ast.Ident)
 	if !ok {
 		return false
@@ -183,13 +186,56 @@ func (e *ctxEnv) neverBlocksForever(ch ast.Expr) bool {
 		return false
 	}
 	cf := e.chanFactsOf(v)
-	if cf == nil || !cf.visible {
+	if cf == nil {
+		return false
+	}
+	if op.kind == opRecv && e.closedByDefer(cf) {
+		return true // defer close(ch): receives end when the function returns
+	}
+	if cf.buffered {
+		switch op.kind {
+		case opSend:
+			return true
+		case opRecv:
+			if es, ok := op.stmt.(*ast.ExprStmt); ok && es != nil && e.fnSendsOn(cf) {
+				return true
+			}
+		}
+	}
+	if !cf.visible {
 		return false
 	}
 	if cf.buffered {
 		return cf.capConst < 0 || (cf.k >= 0 && int64(cf.k) <= cf.capConst)
 	}
 	return !cf.leak || cf.fixable()
+}
+
+// closedByDefer reports whether the channel's function closes it in a
+// defer statement of its own body: defer close(ch).
+func (e *ctxEnv) closedByDefer(cf *chanFacts) bool {
+	for c := range cf.fn.Preorder((*ast.DeferStmt)(nil)) {
+		if f, _ := funcOf(c); f != cf.fn {
+			continue
+		}
+		call := c.Node().(*ast.DeferStmt).Call
+		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && e.p.Info.Uses[id] == types.Universe.Lookup("close") &&
+			len(call.Args) == 1 && e.isChanRef(cf, call.Args[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// fnSendsOn reports whether the channel's own function (not a goroutine or
+// literal in it) sends on it.
+func (e *ctxEnv) fnSendsOn(cf *chanFacts) bool {
+	for c := range cf.fn.Preorder((*ast.SendStmt)(nil)) {
+		if f, _ := funcOf(c); f == cf.fn && e.isChanRef(cf, c.Node().(*ast.SendStmt).Chan) {
+			return true
+		}
+	}
+	return false
 }
 
 // chanFactsOf analyses the channel variable v, made in this file; nil when
@@ -362,21 +408,16 @@ func (e *ctxEnv) countSends(cf *chanFacts) {
 	cf.tail = true
 	for _, g := range e.goStmtsOf(cf) {
 		w, ok := e.goWeight(cf, g)
-		if !ok {
+		gc, found := e.p.Inspector.Root().FindNode(g)
+		mult, mok := 1, found
+		if found {
+			mult, mok = e.multiplier(cf, gc)
+		}
+		if !ok || !mok {
 			known = false
 			continue
 		}
-		total += w
-	}
-	// A go statement in a loop of the function (one that does not make
-	// the channel again) starts any number of goroutines.
-	for c := range cf.fn.Preorder((*ast.GoStmt)(nil)) {
-		if f, _ := funcOf(c); f != cf.fn || !e.sendsIn(cf, c.Node()) {
-			continue
-		}
-		if _, ok := cf.repeatingLoop(c); ok {
-			known = false
-		}
+		total += w * mult
 	}
 	if known {
 		cf.k = total
@@ -387,6 +428,168 @@ func (e *ctxEnv) countSends(cf *chanFacts) {
 			cf.tail = false
 		}
 	}
+}
+
+// repeatingLoops returns the loops of the channel's function around c that
+// run c again on each iteration (not when c is a range's operand or a
+// for's init) and do not make the channel again (a loop that makes it runs
+// each iteration with a new channel), innermost first.
+func (cf *chanFacts) repeatingLoops(c inspector.Cursor) []inspector.Cursor {
+	var out []inspector.Cursor
+	pos := c.Node().Pos()
+	for l := range c.Enclosing((*ast.ForStmt)(nil), (*ast.RangeStmt)(nil), (*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+		if l == c {
+			continue
+		}
+		if l == cf.fn {
+			break
+		}
+		switch n := l.Node().(type) {
+		case *ast.FuncDecl, *ast.FuncLit:
+			continue // a goroutine's literal: its loops count as well
+		case *ast.ForStmt:
+			if n.Init != nil && n.Init.Pos() <= pos && pos < n.Init.End() {
+				continue
+			}
+		case *ast.RangeStmt:
+			if n.X.Pos() <= pos && pos < n.X.End() {
+				continue
+			}
+		}
+		n := l.Node()
+		if n.Pos() <= cf.makeStmt.Pos() && cf.makeStmt.End() <= n.End() {
+			break // this loop makes the channel: it and the loops around it do not repeat it
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// multiplier is how many times c runs per run of the channel's function,
+// as far as loops go: the product of the constant trip counts of the loops
+// that repeat it; false when one of them has no constant trip count.
+func (e *ctxEnv) multiplier(cf *chanFacts, c inspector.Cursor) (int, bool) {
+	m := 1
+	for _, l := range cf.repeatingLoops(c) {
+		if _, lit := l.Node().(*ast.FuncLit); lit {
+			continue
+		}
+		n, ok := e.constTrip(l)
+		if !ok {
+			return 0, false
+		}
+		m *= n
+	}
+	return m, true
+}
+
+// constTrip returns the number of iterations of a loop that always runs a
+// constant number of times: for i := c0; i < c1 (or <=); i++ with i not
+// assigned in the body, or for range N / for i := range N with a constant
+// N; and nothing in the body leaves the loop early (return, break out,
+// goto, panic…).
+func (e *ctxEnv) constTrip(lc inspector.Cursor) (int, bool) {
+	info := e.p.Info
+	constInt := func(x ast.Expr) (int64, bool) {
+		tv, ok := info.Types[x]
+		if !ok || tv.Value == nil {
+			return 0, false
+		}
+		return constant.Int64Val(constant.ToInt(tv.Value))
+	}
+	var n int64
+	var body *ast.BlockStmt
+	switch l := lc.Node().(type) {
+	case *ast.ForStmt:
+		init, ok := l.Init.(*ast.AssignStmt)
+		if !ok || init.Tok != token.DEFINE || len(init.Lhs) != 1 || len(init.Rhs) != 1 {
+			return 0, false
+		}
+		id, ok := init.Lhs[0].(*ast.Ident)
+		if !ok {
+			return 0, false
+		}
+		v, ok := info.Defs[id].(*types.Var)
+		if !ok {
+			return 0, false
+		}
+		c0, ok := constInt(init.Rhs[0])
+		if !ok {
+			return 0, false
+		}
+		cond, ok := l.Cond.(*ast.BinaryExpr)
+		if !ok {
+			return 0, false
+		}
+		if x, ok := ast.Unparen(cond.X).(*ast.Ident); !ok || info.Uses[x] != v {
+			return 0, false
+		}
+		c1, ok := constInt(cond.Y)
+		if !ok {
+			return 0, false
+		}
+		switch cond.Op {
+		case token.LSS:
+			n = c1 - c0
+		case token.LEQ:
+			n = c1 - c0 + 1
+		default:
+			return 0, false
+		}
+		post, ok := l.Post.(*ast.IncDecStmt)
+		if !ok || post.Tok != token.INC {
+			return 0, false
+		}
+		if x, ok := ast.Unparen(post.X).(*ast.Ident); !ok || info.Uses[x] != v {
+			return 0, false
+		}
+		written := false
+		ast.Inspect(l.Body, func(x ast.Node) bool {
+			switch x := x.(type) {
+			case *ast.AssignStmt:
+				for _, lhs := range x.Lhs {
+					if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.Uses[id] == v {
+						written = true
+					}
+				}
+			case *ast.IncDecStmt:
+				if id, ok := ast.Unparen(x.X).(*ast.Ident); ok && info.Uses[id] == v {
+					written = true
+				}
+			case *ast.UnaryExpr:
+				if id, ok := ast.Unparen(x.X).(*ast.Ident); ok && x.Op == token.AND && info.Uses[id] == v {
+					written = true
+				}
+			}
+			return !written
+		})
+		if written {
+			return 0, false
+		}
+		body = l.Body
+	case *ast.RangeStmt:
+		t := info.TypeOf(l.X)
+		if t == nil {
+			return 0, false
+		}
+		if b, ok := t.Underlying().(*types.Basic); !ok || b.Info()&types.IsInteger == 0 {
+			return 0, false
+		}
+		c, ok := constInt(l.X)
+		if !ok {
+			return 0, false
+		}
+		n, body = c, l.Body
+	default:
+		return 0, false
+	}
+	if n < 0 || n > 1<<16 {
+		return 0, false
+	}
+	if leaves, _ := e.leavesLoop(lc, body.List, 0); leaves {
+		return 0, false
+	}
+	return int(n), true
 }
 
 // goStmtsOf returns the go statements directly in the channel's function
@@ -504,82 +707,300 @@ func (e *ctxEnv) maxSends(cf *chanFacts, stmt ast.Stmt) (int, bool) {
 		}
 		return i + best, true
 	case *ast.ForStmt, *ast.RangeStmt:
-		if e.sendsIn(cf, s) {
-			return 0, false
+		if !e.sendsIn(cf, s) {
+			return 0, true
 		}
-		return 0, true
+		if e.sendsEndLoop(cf, s) {
+			return 1, true // every send leaves the loop: one send at most
+		}
+		if lc, ok := e.p.Inspector.Root().FindNode(s); ok {
+			if n, ok := e.constTrip(lc); ok {
+				b, ok := e.maxSends(cf, loopBody(s))
+				return n * b, ok
+			}
+		}
+		return 0, false
 	}
 	return 0, true
 }
 
+// minSends is the fewest sends on the channel along one run of stmts that
+// reaches the end of the list: branches take their minimum, loops count
+// for nothing (they may not run), and nothing after a statement that may
+// leave (return, break, continue, goto, a call that does not return)
+// counts.
+func (e *ctxEnv) minSends(cf *chanFacts, stmts []ast.Stmt) int {
+	sum := 0
+	for _, st := range stmts {
+		sum += e.minSendsStmt(cf, st)
+		if e.mayLeave(st) {
+			break
+		}
+	}
+	return sum
+}
+
+func (e *ctxEnv) minSendsStmt(cf *chanFacts, st ast.Stmt) int {
+	switch s := st.(type) {
+	case *ast.SendStmt:
+		if e.isChanRef(cf, s.Chan) {
+			return 1
+		}
+	case *ast.GoStmt:
+		if lit, ok := ast.Unparen(s.Call.Fun).(*ast.FuncLit); ok {
+			return e.minSends(cf, lit.Body.List)
+		}
+	case *ast.BlockStmt:
+		return e.minSends(cf, s.List)
+	case *ast.LabeledStmt:
+		return e.minSendsStmt(cf, s.Stmt)
+	case *ast.IfStmt:
+		if s.Else == nil {
+			return 0
+		}
+		return min(e.minSendsStmt(cf, s.Body), e.minSendsStmt(cf, s.Else))
+	case *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+		var body *ast.BlockStmt
+		switch s := s.(type) {
+		case *ast.SwitchStmt:
+			body = s.Body
+		case *ast.TypeSwitchStmt:
+			body = s.Body
+		case *ast.SelectStmt:
+			body = s.Body
+		}
+		best, hasDefault := -1, false
+		for _, cl := range body.List {
+			var n int
+			switch cl := cl.(type) {
+			case *ast.CaseClause:
+				hasDefault = hasDefault || cl.List == nil
+				n = e.minSends(cf, cl.Body)
+			case *ast.CommClause:
+				hasDefault = hasDefault || cl.Comm == nil
+				n = e.minSends(cf, cl.Body)
+				if send, ok := cl.Comm.(*ast.SendStmt); ok && e.isChanRef(cf, send.Chan) {
+					n++
+				}
+			}
+			if best < 0 || n < best {
+				best = n
+			}
+		}
+		if _, sel := s.(*ast.SelectStmt); !sel && !hasDefault || best < 0 {
+			return 0
+		}
+		return best
+	}
+	return 0
+}
+
+// mayLeave reports whether running st may skip the statements after it.
+func (e *ctxEnv) mayLeave(st ast.Stmt) bool {
+	found := false
+	ast.Inspect(st, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt, *ast.BranchStmt:
+			found = true
+		case *ast.CallExpr:
+			if !e.mayReturn(n) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// sendsEndLoop reports whether every send on the channel inside loop is
+// directly followed by a return or a break out of the loop (ch <- err;
+// break), so that the loop sends at most once per run; no goroutine
+// started inside the loop sends.
+func (e *ctxEnv) sendsEndLoop(cf *chanFacts, loop ast.Stmt) bool {
+	loopC, ok := e.p.Inspector.Root().FindNode(loop)
+	if !ok {
+		return false
+	}
+	all := true
+	for sc := range loopC.Preorder((*ast.SendStmt)(nil), (*ast.GoStmt)(nil)) {
+		switch n := sc.Node().(type) {
+		case *ast.GoStmt:
+			if e.sendsIn(cf, n) {
+				all = false
+			}
+			continue
+		case *ast.SendStmt:
+			if !e.isChanRef(cf, n.Chan) {
+				continue
+			}
+		}
+		next, ok := sc.NextSibling()
+		if !ok || !leavesFrom(e.p.Info, next, loopC) {
+			all = false
+		}
+	}
+	return all
+}
+
+// leavesFrom reports whether the statement at c, inside loopC, leaves the
+// loop: a return, a break of the loop (unlabeled with no switch, select or
+// loop in between, or labeled with a label outside the loop's body).
+func leavesFrom(info *types.Info, c, loopC inspector.Cursor) bool {
+	switch s := c.Node().(type) {
+	case *ast.ReturnStmt:
+		return true
+	case *ast.BranchStmt:
+		if s.Tok != token.BREAK {
+			return false
+		}
+		if s.Label != nil {
+			l, ok := info.Uses[s.Label].(*types.Label)
+			body := loopBody(loopC.Node())
+			return ok && body != nil && (l.Pos() < body.Pos() || l.Pos() >= body.End())
+		}
+		for p := c.Parent(); p != loopC; p = p.Parent() {
+			switch p.Node().(type) {
+			case *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.ForStmt, *ast.RangeStmt, *ast.FuncLit:
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func loopBody(n ast.Node) *ast.BlockStmt {
+	switch l := n.(type) {
+	case *ast.ForStmt:
+		return l.Body
+	case *ast.RangeStmt:
+		return l.Body
+	}
+	return nil
+}
+
 // sendEndsGoroutine reports whether nothing of its goroutine runs after the
-// send at sc but a bare return, further sends on the channel, and the
-// goroutine's deferred calls, which must all be WaitGroup.Done.
+// send at sc but a bare return, further sends on the channel, breaks that
+// lead to more of the same, and the goroutine's deferred calls, which must
+// all be WaitGroup.Done.
 func (e *ctxEnv) sendEndsGoroutine(cf *chanFacts, sc inspector.Cursor) bool {
 	litC, _ := funcOf(sc)
 	lit, ok := litC.Node().(*ast.FuncLit)
 	if !ok || lit.Type.Results != nil && len(lit.Type.Results.List) > 0 {
 		return false
 	}
-	harmless := func(l []ast.Stmt, after ast.Node) bool {
+	cur := sc
+	for steps := 0; steps < 1000; steps++ {
+		parent := cur.Parent()
+		var list []ast.Stmt
+		switch pn := parent.Node().(type) {
+		case *ast.BlockStmt:
+			list = pn.List
+		case *ast.CaseClause:
+			list = pn.Body
+		case *ast.CommClause:
+			if cur.ParentEdgeKind() != edge.CommClause_Body {
+				return false
+			}
+			list = pn.Body
+		case *ast.IfStmt:
+			if cur.ParentEdgeKind() == edge.IfStmt_Init {
+				return false
+			}
+			cur = parent
+			continue
+		case *ast.LabeledStmt:
+			cur = parent
+			continue
+		default:
+			return false // a loop body that goes round again, a nested literal…
+		}
+		// What runs after cur in its list.
+		next, jumped := inspector.Cursor{}, false
 		seen := false
-		for _, s := range l {
-			if s == after {
+		for i, st := range list {
+			if st == cur.Node() {
 				seen = true
 				continue
 			}
 			if !seen {
 				continue
 			}
-			switch s := s.(type) {
+			switch st := st.(type) {
 			case *ast.EmptyStmt:
-			case *ast.ReturnStmt:
-				if len(s.Results) > 0 {
-					return false
-				}
+				continue
 			case *ast.SendStmt:
-				if !e.isChanRef(cf, s.Chan) {
+				if e.isChanRef(cf, st.Chan) {
+					continue
+				}
+				return false
+			case *ast.ReturnStmt:
+				return len(st.Results) == 0 && e.onlyDoneDeferred(lit)
+			case *ast.BranchStmt:
+				if st.Tok != token.BREAK {
 					return false
 				}
+				bc := parent.ChildAt(listEdge(parent.Node()), i)
+				if next, ok = breakTarget(bc, st); !ok {
+					return false
+				}
+				jumped = true
 			default:
 				return false
 			}
+			break
 		}
-		return seen
-	}
-	cur := sc
-	for {
-		parent := cur.Parent()
-		switch pn := parent.Node().(type) {
-		case *ast.BlockStmt:
-			if !harmless(pn.List, cur.Node()) {
-				return false
-			}
-			if pn == lit.Body {
-				return e.onlyDoneDeferred(lit)
-			}
-			cur = parent
-		case *ast.CaseClause:
-			if !harmless(pn.Body, cur.Node()) {
-				return false
-			}
-			cur = parent.Parent().Parent() // clause → body → switch
-		case *ast.CommClause:
-			if cur.ParentEdgeKind() != edge.CommClause_Body || !harmless(pn.Body, cur.Node()) {
-				return false
-			}
-			cur = parent.Parent().Parent() // clause → body → select
-		case *ast.IfStmt:
-			if cur.ParentEdgeKind() == edge.IfStmt_Init {
-				return false
-			}
-			cur = parent
-		case *ast.LabeledStmt:
-			cur = parent
-		default:
+		if !seen {
 			return false
 		}
+		if jumped {
+			cur = next // go on after the statement the break leaves
+			continue
+		}
+		if parent.Node() == lit.Body {
+			return e.onlyDoneDeferred(lit)
+		}
+		switch parent.Node().(type) {
+		case *ast.CaseClause, *ast.CommClause:
+			cur = parent.Parent().Parent() // clause → body → switch or select
+		default:
+			cur = parent
+		}
 	}
+	return false
+}
+
+// listEdge is the edge kind of the statements of a list node.
+func listEdge(n ast.Node) edge.Kind {
+	switch n.(type) {
+	case *ast.CaseClause:
+		return edge.CaseClause_Body
+	case *ast.CommClause:
+		return edge.CommClause_Body
+	}
+	return edge.BlockStmt_List
+}
+
+// breakTarget returns the statement a break at bc leaves: the innermost
+// for, range, switch or select around it, or the one its label names.
+func breakTarget(bc inspector.Cursor, br *ast.BranchStmt) (inspector.Cursor, bool) {
+	for p := bc.Parent(); p.Valid(); p = p.Parent() {
+		switch n := p.Node().(type) {
+		case *ast.FuncLit, *ast.FuncDecl:
+			return inspector.Cursor{}, false
+		case *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+			if br.Label == nil {
+				return p, true
+			}
+		case *ast.LabeledStmt:
+			if br.Label != nil && n.Label.Name == br.Label.Name {
+				return p, true
+			}
+		}
+	}
+	return inspector.Cursor{}, false
 }
 
 // onlyDoneDeferred reports whether every defer of the literal (not of
@@ -624,6 +1045,21 @@ func (e *ctxEnv) findLeak(cf *chanFacts) {
 		return
 	}
 	// Weights: sends started (go statements) and receives done per block.
+	// A node in loops with a constant trip count counts that many times,
+	// and those loops' back edges are cut below: one pass stands for all.
+	collapsed := map[ast.Node]int{} // loop → its constant trip count
+	mult := func(c inspector.Cursor) int {
+		m, ok := e.multiplier(cf, c)
+		if !ok {
+			return 1 // its loop stays a cycle: the count is unknown
+		}
+		for _, l := range cf.repeatingLoops(c) {
+			if _, lit := l.Node().(*ast.FuncLit); !lit {
+				collapsed[l.Node()], _ = e.constTrip(l)
+			}
+		}
+		return m
+	}
 	goW := map[ast.Node]int{}
 	kKnown := cf.k >= 0
 	for _, gs := range e.goStmtsOf(cf) {
@@ -631,13 +1067,18 @@ func (e *ctxEnv) findLeak(cf *chanFacts) {
 		if !ok {
 			w = 1 // at least one, count unknown
 		}
+		if gc, found := e.p.Inspector.Root().FindNode(gs); found {
+			w *= mult(gc)
+		}
 		goW[gs] = w
 	}
 	commRecv := map[ast.Node]bool{}
+	recvW := map[ast.Node]int{}
 	for _, rc := range cf.recvs {
 		if _, isComm := recvStmt(rc); isComm {
 			commRecv[rc.Node()] = true
 		}
+		recvW[rc.Node()] = mult(rc)
 	}
 	type weight struct{ sends, recvs int }
 	nodeW := func(nodes []ast.Node) weight {
@@ -653,7 +1094,7 @@ func (e *ctxEnv) findLeak(cf *chanFacts) {
 					return false
 				case *ast.UnaryExpr:
 					if x.Op == token.ARROW && e.isChanRef(cf, x.X) && !commRecv[x] {
-						w.recvs++
+						w.recvs += recvW[x]
 					}
 				}
 				return true
@@ -672,7 +1113,7 @@ func (e *ctxEnv) findLeak(cf *chanFacts) {
 			if cc, ok := b.Stmt.(*ast.CommClause); ok && cc.Comm != nil {
 				ast.Inspect(cc.Comm, func(x ast.Node) bool {
 					if u, ok := x.(*ast.UnaryExpr); ok && commRecv[u] {
-						w.recvs++
+						w.recvs += recvW[u]
 					}
 					return true
 				})
@@ -681,13 +1122,38 @@ func (e *ctxEnv) findLeak(cf *chanFacts) {
 		blockW[b] = w
 	}
 	// The graph from the make: edges into the make's block end a path (the
-	// next iteration makes a new channel).
+	// next iteration makes a new channel); the back edges of collapsed
+	// loops are cut.
+	isHeader := func(b *cfg.Block) bool {
+		_, ok := collapsed[b.Stmt]
+		return ok && (b.Kind == cfg.KindForLoop || b.Kind == cfg.KindRangeLoop) && len(b.Succs) == 2
+	}
 	succs := func(b *cfg.Block) []*cfg.Block {
 		var out []*cfg.Block
-		for _, s := range b.Succs {
-			if s != makeBlock {
-				out = append(out, s)
+		if isHeader(b) {
+			// A collapsed loop runs its body (trip count ≥ 1) or not at all.
+			next := b.Succs[0]
+			if collapsed[b.Stmt] == 0 {
+				next = b.Succs[1]
 			}
+			if next != makeBlock {
+				out = append(out, next)
+			}
+			return out
+		}
+		for _, s := range b.Succs {
+			if s == makeBlock {
+				continue
+			}
+			if isHeader(s) && blockInside(b, s.Stmt) {
+				// The back edge goes to the loop's exit instead: one pass
+				// through the body stands for all iterations.
+				if len(s.Succs) == 2 {
+					out = append(out, s.Succs[1])
+				}
+				continue
+			}
+			out = append(out, s)
 		}
 		return out
 	}
@@ -853,39 +1319,68 @@ func (e *ctxEnv) findLeak(cf *chanFacts) {
 			}
 		}
 	}
-	// (iii) senders started in a loop against a fixed number of receives.
-	if cf.k < 0 && recvKnown && !e.anyRecvInLoop(cf) {
+	// (iii) goroutines started in a loop, each sure to send, against a
+	// fixed number of receives (the first answer wins).
+	if cf.k < 0 && recvKnown && e.loopStartsSenders(cf) {
+		most := 0
+		for _, w := range recvW {
+			most += w
+		}
 		cf.leak = true
-		cf.msg = fmt.Sprintf("goroutine leak: goroutines started in a loop send on unbuffered channel %s, which is received at most %s",
-			name, plural(len(cf.recvs), "time"))
+		cf.msg = fmt.Sprintf("goroutine leak: goroutines started in a loop each send on unbuffered channel %s, but it is received at most %s",
+			name, plural(most, "time"))
 	}
 }
 
-func (e *ctxEnv) anyRecvInLoop(cf *chanFacts) bool {
-	for _, rc := range cf.recvs {
-		if _, ok := cf.repeatingLoop(rc); ok {
+// loopStartsSenders reports whether a go statement of the function sits in
+// a loop without a constant trip count and its goroutine sends on every
+// path.
+func (e *ctxEnv) loopStartsSenders(cf *chanFacts) bool {
+	for _, gs := range e.goStmtsOf(cf) {
+		gc, ok := e.p.Inspector.Root().FindNode(gs)
+		if !ok {
+			continue
+		}
+		if _, known := e.multiplier(cf, gc); known {
+			continue
+		}
+		if lit, ok := ast.Unparen(gs.Call.Fun).(*ast.FuncLit); ok && e.minSends(cf, lit.Body.List) >= 1 {
 			return true
 		}
 	}
 	return false
 }
 
-// repeatingLoop returns the innermost loop of the channel's function around
-// c that does not also make the channel (a loop that makes it runs each
-// iteration with a new channel), if any.
+// blockInside reports whether the block b belongs to the body of loop
+// (including its post statement), so that an edge from b to the loop's
+// header is a back edge.
+func blockInside(b *cfg.Block, loop ast.Node) bool {
+	if b.Stmt == loop {
+		switch b.Kind {
+		case cfg.KindForBody, cfg.KindForPost, cfg.KindRangeBody:
+			return true
+		}
+		return false
+	}
+	body := loopBody(loop)
+	if body == nil {
+		return false
+	}
+	var pos token.Pos
+	if b.Stmt != nil {
+		pos = b.Stmt.Pos()
+	} else if len(b.Nodes) > 0 {
+		pos = b.Nodes[0].Pos()
+	}
+	return pos.IsValid() && body.Pos() <= pos && pos < body.End()
+}
+
+// repeatingLoop returns the innermost loop of the channel's function (not
+// of a goroutine in it) that repeats c, if any.
 func (cf *chanFacts) repeatingLoop(c inspector.Cursor) (inspector.Cursor, bool) {
-	for l := range c.Enclosing((*ast.ForStmt)(nil), (*ast.RangeStmt)(nil), (*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
-		if l == c {
-			continue
-		}
-		if l == cf.fn {
-			break
-		}
-		switch n := l.Node().(type) {
-		case *ast.ForStmt, *ast.RangeStmt:
-			if !(n.Pos() <= cf.makeStmt.Pos() && cf.makeStmt.End() <= n.End()) {
-				return l, true
-			}
+	for _, l := range cf.repeatingLoops(c) {
+		if _, lit := l.Node().(*ast.FuncLit); !lit {
+			return l, true
 		}
 	}
 	return inspector.Cursor{}, false

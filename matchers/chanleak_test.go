@@ -160,6 +160,65 @@ func f(xs []int, b bool) {
 	}
 	<-ch
 }`},
+		{"send then break", "go1.22", `package a
+func w() error { return nil }
+func f(ctx interface{ Done() <-chan struct{} }) {
+	ch := make(chan error)
+	go func() {
+		for {
+			if err := w(); err != nil {
+				ch <- err // want fix 1
+				break
+			}
+		}
+	}()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}`},
+		{"send then break of an inner switch", "go1.22", `package a
+func w() error { return nil }
+func f(ctx interface{ Done() <-chan struct{} }) {
+	ch := make(chan error)
+	go func() {
+		for {
+			switch err := w(); {
+			case err != nil:
+				ch <- err // want nofix "unknown"
+				break
+			}
+		}
+	}()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}`},
+		{"send then return in a labeled loop", "go1.22", `package a
+func w() error { return nil }
+func f(stop chan struct{}) {
+	ch := make(chan error)
+	go func() {
+	outer:
+		for {
+			for {
+				if err := w(); err != nil {
+					ch <- err // want fix 1
+					break outer
+				}
+				if w() == nil {
+					ch <- nil
+					return
+				}
+			}
+		}
+	}()
+	select {
+	case <-ch:
+	case <-stop:
+	}
+}`},
 		{"function sends itself", "go1.22", `package a
 func f(b bool) {
 	ch := make(chan int)

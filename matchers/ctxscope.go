@@ -916,13 +916,50 @@ func (e *ctxEnv) exprResolvesAt(te ast.Expr, pos token.Pos) bool {
 	return ok
 }
 
+// ownCancel returns the cancel func declared together with ctx
+// (ctx, cancel := context.WithCancel(…)), or nil.
+func (e *ctxEnv) ownCancel(ctx *types.Var) *types.Var {
+	if ctx == nil {
+		return nil
+	}
+	path, _ := astutil.PathEnclosingInterval(e.p.File, ctx.Pos(), ctx.Pos())
+	if len(path) < 2 {
+		return nil
+	}
+	var lhs []ast.Expr
+	switch s := path[1].(type) {
+	case *ast.AssignStmt:
+		if len(s.Lhs) == 2 && len(s.Rhs) == 1 {
+			lhs = s.Lhs
+		}
+	case *ast.ValueSpec:
+		if len(s.Names) == 2 && len(s.Values) == 1 {
+			lhs = []ast.Expr{s.Names[0], s.Names[1]}
+		}
+	}
+	if lhs == nil {
+		return nil
+	}
+	if id, ok := lhs[0].(*ast.Ident); !ok || id.Pos() != ctx.Pos() {
+		return nil
+	}
+	id, ok := lhs[1].(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v, _ := e.p.Info.ObjectOf(id).(*types.Var)
+	return v
+}
+
 // cleanupAfter reports whether code that runs after pos inside the
 // function body (not in a defer, not in a nested function literal) closes
 // a channel, calls a method of a package sync type (Unlock, Done,
 // Broadcast…) or calls a context cancel func: returning early at pos would
 // skip it, and whoever waits for it could block. It returns the cleanup's
-// description.
-func (e *ctxEnv) cleanupAfter(body *ast.BlockStmt, pos token.Pos) string {
+// description. The cancel func of the watched context itself does not
+// count: once the context is done, calling it changes nothing.
+func (e *ctxEnv) cleanupAfter(body *ast.BlockStmt, pos token.Pos, ctx *types.Var) string {
+	own := e.ownCancel(ctx)
 	what := ""
 	ast.Inspect(body, func(n ast.Node) bool {
 		if what != "" || n == nil {
@@ -949,6 +986,9 @@ func (e *ctxEnv) cleanupAfter(body *ast.BlockStmt, pos token.Pos) string {
 						return false
 					}
 				}
+			}
+			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && own != nil && e.p.Info.Uses[id] == own {
+				return true // the watched context's own cancel: a no-op once it is done
 			}
 			if t := e.p.Info.TypeOf(n.Fun); t != nil {
 				if named, ok := types.Unalias(t).(*types.Named); ok {

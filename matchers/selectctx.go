@@ -60,7 +60,7 @@ func SelectCtxDone(p *Pass) []Finding {
 		if op.kind == opRecv && e.completes(op.ch) {
 			continue
 		}
-		if op.kind != opSelect && e.neverBlocksForever(op.ch) {
+		if op.kind != opSelect && e.neverBlocksForever(op) {
 			continue
 		}
 		fn, isGo := funcOf(c)
@@ -259,7 +259,7 @@ func (e *ctxEnv) ctxDoneFix(fn inspector.Cursor, ops []chanOp, ctx *types.Var, a
 		nodes = append(nodes, g.nodes...)
 		lists = append(lists, g.lists...)
 		data.Ops = append(data.Ops, g.op)
-		if what := e.cleanupAfter(body, op.node.End()); what != "" {
+		if what := e.cleanupAfter(body, op.node.End(), ctx); what != "" {
 			return nil, "returning early would skip the " + what + " call after the operation, which others may wait for: move it into a defer first"
 		}
 	}

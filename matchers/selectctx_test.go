@@ -141,11 +141,36 @@ func sized(ctx context.Context, xs []int) {
 func small(ctx context.Context, xs []int) {
 	c := make(chan int, 1)
 	for range xs {
-		go func() { c <- 1 }() // want fix
+		go func() { c <- 1 }()
 	}
 	for range xs {
 		<-c // want fix
 	}
+}
+func semaphore(ctx context.Context, jobs []func()) {
+	sem := make(chan bool, 2)
+	for _, job := range jobs {
+		sem <- true
+		go func() {
+			job()
+			<-sem
+		}()
+	}
+}
+func notSemaphore(ctx context.Context, sem chan bool, jobs []func()) {
+	for _, job := range jobs {
+		sem <- true // want fix
+		go func() {
+			job()
+			<-sem // want fix
+		}()
+	}
+}
+func sizedButCaptured(ctx context.Context) {
+	errc := make(chan error, 2)
+	f := func() { errc <- nil }
+	go f()
+	go func() { errc <- nil; close(errc) }()
 }
 func escapes(ctx context.Context) chan int {
 	c := make(chan int)
