@@ -26,6 +26,9 @@ type Pass struct {
 	// Inspector indexes File once for every rule (use its Root cursor or
 	// Preorder instead of walking the file again).
 	Inspector *inspector.Inspector
+	// Limits are the run's bounds for rules that bound concurrency
+	// (--limit, --io-limit); the zero value means their defaults.
+	Limits Limits
 }
 
 // GoVersion returns the file's Go version ("go1.22"), or "" when unknown.

@@ -21,6 +21,7 @@ import (
 	"github.com/gofixconc/gofixconc/internal/diff"
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
+	"github.com/gofixconc/gofixconc/matchers"
 )
 
 // Exit codes.
@@ -46,6 +47,8 @@ type app struct {
 	tags       []string
 	tests      bool
 	generated  bool
+	limit      int // unbounded-go: the bound for every loop; 0: per loop
+	ioLimit    int // unbounded-go: the bound for goroutines that do I/O
 	format     string
 	dryRun     bool
 	patchFile  string
@@ -100,6 +103,8 @@ Exit codes:
 	pf.StringSliceVar(&a.tags, "tags", nil, "build tags (comma-separated)")
 	pf.BoolVar(&a.tests, "tests", true, "include _test.go files")
 	pf.BoolVar(&a.generated, "include-generated", false, "also fix generated files")
+	pf.IntVar(&a.limit, "limit", 0, "unbounded-go: bound every loop's goroutines to `N` (default: runtime.GOMAXPROCS(0) for CPU-bound work, --io-limit for I/O)")
+	pf.IntVar(&a.ioLimit, "io-limit", matchers.DefaultIOLimit, "unbounded-go: the bound for goroutines that do I/O")
 
 	check := &cobra.Command{
 		Use:   "check [packages]",
@@ -212,6 +217,10 @@ func (a *app) runEngine(ctx context.Context, patterns []string, fix bool) (*engi
 	opts := engine.Options{
 		Dir: a.workDir(), Patterns: patterns, Tags: a.tags, Tests: a.tests,
 		IncludeGenerated: a.generated, Rules: rs, Fix: fix, Tier: tier, Jobs: a.jobs,
+		Limits: matchers.Limits{Limit: a.limit, IOLimit: a.ioLimit},
+	}
+	if a.limit < 0 || a.ioLimit <= 0 {
+		return nil, fmt.Errorf("--limit must be 0 or more and --io-limit more than 0")
 	}
 	if a.verbose {
 		opts.Verbose = a.stderr

@@ -36,6 +36,9 @@ type Options struct {
 	Rules []*rules.Rule // the rules to run; nil means all
 	Fix   bool          // compute verified fixes (diff and fix); false: findings only
 	Tier  rules.Tier    // fixes of rules above this tier stay findings
+	// Limits are the bounds of rules that bound concurrency (unbounded-go:
+	// --limit, --io-limit); the zero value means their defaults.
+	Limits matchers.Limits
 
 	Jobs    int       // packages processed at once; <= 0 means GOMAXPROCS
 	Verbose io.Writer // logs, or nil

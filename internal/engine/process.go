@@ -64,6 +64,7 @@ func (u *unit) process(ctx context.Context, opts *Options, exclude map[string]bo
 	passes := map[*ast.File]*matchers.Pass{}
 	for _, f := range u.owned {
 		pass := newPass(p.Fset, st, f)
+		pass.Limits = opts.Limits
 		passes[f] = pass
 		initial = append(initial, match(pass, opts.Rules, &res.problems)...)
 	}
@@ -328,6 +329,7 @@ func (u *unit) round(st *pkgState, files map[string]*fileState, todo map[string]
 			continue
 		}
 		pass := newPass(p.Fset, nst, f)
+		pass.Limits = opts.Limits
 		for _, fd := range match(pass, rs, &res.problems) {
 			if fixable(fd, pass, opts) {
 				if _, gone := fs.dropped[fixKey(p.Fset, fs, fd, false)]; !gone {

@@ -12,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/txtar"
 
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
+	"github.com/gofixconc/gofixconc/matchers"
 )
 
 // FindingsSection is the name of the txtar section holding the findings.
@@ -26,7 +28,8 @@ const FindingsSection = "findings"
 // FlagsSection optionally sets options of the run, one per line:
 // `tier=review` runs the case with review-tier fixes on (a case of a safe
 // rule that needs a review-tier path, or the reverse: `tier=safe` on a
-// review rule shows what stays a finding).
+// review rule shows what stays a finding); `limit=N` and `io-limit=N` set
+// the bounds of rules that bound concurrency (--limit, --io-limit).
 const FlagsSection = "flags"
 
 // A Case is one parsed golden archive.
@@ -97,6 +100,7 @@ func WriteModule(dir string, files map[string][]byte) error {
 // fixes on, at the rule's own tier.
 func (c *Case) Run(ctx context.Context, dir string) (*Outcome, error) {
 	tier := c.Rule.Tier
+	var limits matchers.Limits
 	if flags, ok := c.Section(FlagsSection); ok {
 		for _, line := range strings.Split(string(flags), "\n") {
 			line = strings.TrimSpace(line)
@@ -106,6 +110,8 @@ func (c *Case) Run(ctx context.Context, dir string) (*Outcome, error) {
 				tier = rules.Safe
 			case line == "tier=review":
 				tier = rules.Review
+			case strings.HasPrefix(line, "limit=") && atoi(line, &limits.Limit):
+			case strings.HasPrefix(line, "io-limit=") && atoi(line, &limits.IOLimit):
 			default:
 				return nil, fmt.Errorf("%s: unknown flag %q in -- flags --", c.Path, line)
 			}
@@ -118,6 +124,7 @@ func (c *Case) Run(ctx context.Context, dir string) (*Outcome, error) {
 		Rules:    []*rules.Rule{c.Rule},
 		Fix:      true,
 		Tier:     tier,
+		Limits:   limits,
 		Jobs:     2,
 	})
 	if err != nil {
@@ -129,6 +136,17 @@ func (c *Case) Run(ctx context.Context, dir string) (*Outcome, error) {
 	}
 	out.Findings = FormatFindings(dir, res)
 	return out, nil
+}
+
+// atoi parses the positive number after the = of a flag line into *n.
+func atoi(line string, n *int) bool {
+	_, v, _ := strings.Cut(line, "=")
+	x, err := strconv.Atoi(v)
+	if err != nil || x <= 0 {
+		return false
+	}
+	*n = x
+	return true
 }
 
 // FormatFindings renders findings and problems as the golden section does:
