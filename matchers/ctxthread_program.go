@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/ast/edge"
@@ -78,7 +79,7 @@ func CtxThreading(p *Program) []Finding {
 func CtxThreadingWith(p *Program, opts CtxThreadingOptions) []Finding {
 	a := &ctAnalysis{prog: p, fset: p.Fset, opts: opts,
 		funcs: map[string]*ctFunc{}, byNode: map[ast.Node]*ctFunc{},
-		ignored: map[string]map[string]bool{}}
+		ignored: map[string][]*ast.File{}}
 	a.collect()
 	if len(a.targets) == 0 {
 		return nil
@@ -99,11 +100,10 @@ type ctAnalysis struct {
 	targets []*ctTarget
 	keeper  *ctxKeeper
 
-	ignored    map[string]map[string]bool // directory → names used by files of other builds
-	ignoredAll map[string]bool            // the same, over every directory
-	ifaces     map[string]bool            // interface method names (pkgpath.name when unexported)
-	linknames  map[string]bool            // names in //go:linkname and //export directives
-	out        map[*ctFunc][]*ctSite      // sites by the function whose context they use
+	ignored   map[string][]*ast.File // directory → its Go files this load did not include
+	ifaces    map[string]bool        // interface method names (pkgpath.name when unexported)
+	linknames map[string]bool        // names in //go:linkname and //export directives
+	out       map[*ctFunc][]*ctSite  // sites by the function whose context they use
 }
 
 type ctFile struct {
@@ -497,43 +497,92 @@ func (a *ctAnalysis) linknamed(name string) bool {
 	return a.linknames[name]
 }
 
-// usedByOtherBuilds reports whether the function's name appears in a Go
-// file of its directory that this load did not include (other GOOS/GOARCH,
-// build tags, tests when they are not loaded), or, for an exported
-// function, in such a file of any loaded directory.
+// usedByOtherBuilds reports whether a Go file this load did not include
+// (another GOOS/GOARCH, build tags, tests when they are not loaded) may
+// refer to the function: in its own package, by its bare name (a function)
+// or as a selector (a method); in any package importing it (for an
+// exported name), as pkg.Name (a function) or a selector (a method).
 func (a *ctAnalysis) usedByOtherBuilds(fn *ctFunc) bool {
 	dir := filepath.Dir(fn.file.name)
-	if a.ignoredIn(dir)[fn.obj.Name()] {
-		return true
+	for _, f := range a.ignoredIn(dir) {
+		if ctRefersTo(f, fn.obj, true) {
+			return true
+		}
 	}
 	if !fn.obj.Exported() {
 		return false
 	}
-	if a.ignoredAll == nil {
-		a.ignoredAll = map[string]bool{}
-		for _, cf := range a.files {
-			for n := range a.ignoredIn(filepath.Dir(cf.name)) {
-				a.ignoredAll[n] = true
+	seen := map[string]bool{dir: true}
+	for _, cf := range a.files {
+		d := filepath.Dir(cf.name)
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		for _, f := range a.ignoredIn(d) {
+			if ctRefersTo(f, fn.obj, false) {
+				return true
 			}
 		}
 	}
-	return a.ignoredAll[fn.obj.Name()]
+	return false
 }
 
-func (a *ctAnalysis) ignoredIn(dir string) map[string]bool {
-	if m, ok := a.ignored[dir]; ok {
-		return m
+// ctRefersTo reports whether file f (parsed only) may refer to fn.
+func ctRefersTo(f *ast.File, fn *types.Func, sameDir bool) bool {
+	name, pkg := fn.Name(), fn.Pkg()
+	method := fn.Type().(*types.Signature).Recv() != nil
+	samePkg := sameDir && f.Name.Name == pkg.Name()
+	aliases := map[string]bool{}
+	for _, imp := range f.Imports {
+		if path, err := strconv.Unquote(imp.Path.Value); err == nil && path == pkg.Path() {
+			if imp.Name != nil {
+				aliases[imp.Name.Name] = true
+			} else {
+				aliases[pkg.Name()] = true
+			}
+		}
 	}
-	m := map[string]bool{}
-	a.ignored[dir] = m
+	if !samePkg && len(aliases) == 0 {
+		return false
+	}
+	sel := map[*ast.Ident]bool{}
+	found := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			sel[n.Sel] = true
+			if n.Sel.Name != name {
+				break
+			}
+			if method {
+				found = true
+			} else if x, ok := n.X.(*ast.Ident); ok && aliases[x.Name] {
+				found = true
+			}
+		case *ast.Ident:
+			if !method && !sel[n] && n.Name == name && (samePkg || aliases["."]) {
+				found = true
+			}
+		}
+		return true
+	})
+	return found
+}
+
+func (a *ctAnalysis) ignoredIn(dir string) []*ast.File {
+	if fs, ok := a.ignored[dir]; ok {
+		return fs
+	}
+	var fs []*ast.File
 	loaded := map[string]bool{}
 	for _, cf := range a.files {
 		loaded[cf.name] = true
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return m
-	}
+	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		name := filepath.Join(dir, e.Name())
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || loaded[name] {
@@ -543,14 +592,10 @@ func (a *ctAnalysis) ignoredIn(dir string) map[string]bool {
 		if err != nil {
 			continue
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			if id, ok := n.(*ast.Ident); ok {
-				m[id.Name] = true
-			}
-			return true
-		})
+		fs = append(fs, f)
 	}
-	return m
+	a.ignored[dir] = fs
+	return fs
 }
 
 // run analyses every target and builds the findings.
@@ -645,6 +690,9 @@ func (a *ctAnalysis) resultStays(t *ctTarget, changed map[*ctFunc]bool) bool {
 func (a *ctAnalysis) chainOf(t *ctTarget) {
 	F := t.in
 	if F.src.root() {
+		if ctNilDefault(t.site, F) {
+			return // if ctx == nil { ctx = context.Background() }: a default, not a context ignored
+		}
 		t.reach = true
 		if F.src.kind == ctxParam {
 			t.why = fmt.Sprintf("pass %s unless the call must outlive it", F.src.v.Name())
@@ -1168,4 +1216,38 @@ func (a *ctAnalysis) fixMessage(g *ctGroup) string {
 		sites += "s"
 	}
 	return fmt.Sprintf("add a ctx parameter to %s and pass a context at %d %s", strings.Join(names, ", "), g.calls, sites)
+}
+
+// ctNilDefault reports whether the call at s, in F which has a ctx
+// parameter, stands in for a nil ctx: it is assigned to ctx, or it sits in
+// the body of an if whose condition is ctx == nil.
+func ctNilDefault(s *ctSite, F *ctFunc) bool {
+	if F.src.kind != ctxParam {
+		return false
+	}
+	info := s.file.pp.Info
+	isCtx := func(e ast.Expr) bool {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		return ok && info.Uses[id] == F.src.v
+	}
+	isNil := func(e ast.Expr) bool {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		return ok && id.Name == "nil" && info.Uses[id] == types.Universe.Lookup("nil")
+	}
+	if s.cur.ParentEdgeKind() == edge.AssignStmt_Rhs {
+		as := s.cur.Parent().Node().(*ast.AssignStmt)
+		if len(as.Lhs) == 1 && isCtx(as.Lhs[0]) {
+			return true
+		}
+	}
+	for c := s.cur.Parent(); c.Valid() && c.Node() != F.node; c = c.Parent() {
+		if c.ParentEdgeKind() != edge.IfStmt_Body {
+			continue
+		}
+		if b, ok := c.Parent().Node().(*ast.IfStmt).Cond.(*ast.BinaryExpr); ok && b.Op == token.EQL &&
+			((isCtx(b.X) && isNil(b.Y)) || (isNil(b.X) && isCtx(b.Y))) {
+			return true
+		}
+	}
+	return false
 }
