@@ -179,7 +179,7 @@ func (e *ctxEnv) neverBlocksForever(op chanOp) bool {
 	ch := op.ch
 	id, ok := ast.Unparen(ch).(*ast.Ident)
 	if !ok {
-		return false
+		return op.kind == opSend && e.fieldMadeBuffered(op)
 	}
 	v, ok := e.p.Info.Uses[id].(*types.Var)
 	if !ok {
@@ -209,6 +209,44 @@ func (e *ctxEnv) neverBlocksForever(op chanOp) bool {
 		return cf.capConst < 0 || (cf.k >= 0 && int64(cf.k) <= cf.capConst)
 	}
 	return !cf.leak || cf.fixable()
+}
+
+// fieldMadeBuffered reports whether the channel of a send is a field (or
+// other selector, x.f) that the function declaration holding the send
+// assigns a buffered make to: x.f = make(chan T, n) with n not 0. Like a
+// local channel made with a buffer, its author chose the capacity.
+func (e *ctxEnv) fieldMadeBuffered(op chanOp) bool {
+	if _, ok := ast.Unparen(op.ch).(*ast.SelectorExpr); !ok {
+		return false
+	}
+	var decl ast.Node
+	for f := range op.c.Enclosing((*ast.FuncDecl)(nil)) {
+		decl = f.Node()
+	}
+	if decl == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(decl, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || found || len(as.Lhs) != len(as.Rhs) {
+			return !found
+		}
+		for i, lhs := range as.Lhs {
+			call, ok := ast.Unparen(as.Rhs[i]).(*ast.CallExpr)
+			if !ok || !isMakeChan(e.p.Info, call) || len(call.Args) != 2 || !sameRef(e.p.Info, lhs, op.ch) {
+				continue
+			}
+			if v := e.p.Info.Types[call.Args[1]].Value; v != nil {
+				if n, exact := constant.Int64Val(constant.ToInt(v)); exact && n == 0 {
+					continue
+				}
+			}
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // closedByDefer reports whether the channel's function closes it in a
@@ -1260,7 +1298,7 @@ func (e *ctxEnv) findLeak(cf *chanFacts) {
 		if !ok {
 			continue
 		}
-		if r := firstReturn(loopC.Node()); r != nil {
+		if r := e.earlyReturn(loopC.Node()); r != nil {
 			cf.leak = true
 			cf.msg = fmt.Sprintf("goroutine leak: the loop receiving from unbuffered channel %s can return at line %d while goroutines still send",
 				name, e.line(r.Pos()))
@@ -1386,24 +1424,70 @@ func (cf *chanFacts) repeatingLoop(c inspector.Cursor) (inspector.Cursor, bool) 
 	return inspector.Cursor{}, false
 }
 
-// firstReturn returns the first return statement in n, outside function
-// literals.
-func firstReturn(n ast.Node) *ast.ReturnStmt {
-	var r *ast.ReturnStmt
-	ast.Inspect(n, func(x ast.Node) bool {
-		if r != nil {
-			return false
+// earlyReturn returns the first return statement in the loop (outside
+// function literals) that is not a countdown's end: a return guarded by
+// `if n == 0` (or n <= 0, n < 1) where the loop decrements n is how a
+// loop stops after receiving from every sender (internal/fuzz's
+// coordinator), not an early return.
+func (e *ctxEnv) earlyReturn(loop ast.Node) *ast.ReturnStmt {
+	decremented := map[types.Object]bool{}
+	ast.Inspect(loop, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.IncDecStmt:
+			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok && n.Tok == token.DEC {
+				decremented[e.p.Info.Uses[id]] = true
+			}
+		case *ast.AssignStmt:
+			if id, ok := ast.Unparen(n.Lhs[0]).(*ast.Ident); ok && n.Tok == token.SUB_ASSIGN && len(n.Lhs) == 1 {
+				decremented[e.p.Info.Uses[id]] = true
+			}
 		}
-		switch x := x.(type) {
-		case *ast.FuncLit:
-			return false
-		case *ast.ReturnStmt:
-			r = x
-		}
-		return r == nil
+		return true
 	})
+	countdown := func(cond ast.Expr) bool {
+		b, ok := ast.Unparen(cond).(*ast.BinaryExpr)
+		if !ok {
+			return false
+		}
+		switch b.Op {
+		case token.EQL, token.LEQ, token.LSS:
+		default:
+			return false
+		}
+		id, ok := ast.Unparen(b.X).(*ast.Ident)
+		return ok && decremented[e.p.Info.Uses[id]] && e.p.Info.Types[b.Y].Value != nil
+	}
+	var r *ast.ReturnStmt
+	var walk func(n ast.Node, guarded bool)
+	walk = func(n ast.Node, guarded bool) {
+		ast.Inspect(n, func(x ast.Node) bool {
+			if r != nil {
+				return false
+			}
+			switch x := x.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.IfStmt:
+				if x.Init != nil {
+					walk(x.Init, guarded)
+				}
+				walk(x.Body, guarded || countdown(x.Cond))
+				if x.Else != nil {
+					walk(x.Else, guarded)
+				}
+				return false
+			case *ast.ReturnStmt:
+				if !guarded {
+					r = x
+				}
+			}
+			return r == nil
+		})
+	}
+	walk(loop, false)
 	return r
 }
+
 
 func (e *ctxEnv) termText(t terminal) string {
 	switch t.desc {

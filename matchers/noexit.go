@@ -180,6 +180,9 @@ func (e *ctxEnv) noExitFix(fnC, loopC inspector.Cursor) (*Fix, string) {
 		if op.kind == opSelect && !e.selectWaits(op.node.(*ast.SelectStmt)) {
 			continue
 		}
+		if op.kind != opSelect && e.tokenChannel(fnC, op.ch) {
+			continue // a lock's take or put (see tokenChannel)
+		}
 		ops = append(ops, op)
 	}
 	if len(ops) == 0 {

@@ -57,7 +57,7 @@ func SelectCtxDone(p *Pass) []Finding {
 		if !ok || inDefault[op.node] {
 			continue
 		}
-		if op.kind == opRecv && e.completes(op.ch) {
+		if op.kind == opRecv && (e.completes(op.ch) || e.checksClosed(op)) {
 			continue
 		}
 		if op.kind != opSelect && e.neverBlocksForever(op) {
@@ -65,6 +65,9 @@ func SelectCtxDone(p *Pass) []Finding {
 		}
 		fn, isGo := funcOf(c)
 		if !fn.Valid() {
+			continue
+		}
+		if op.kind != opSelect && e.tokenChannel(fn, op.ch) {
 			continue
 		}
 		loopC, inLoop := loopOf(c, fn)
@@ -125,6 +128,67 @@ func (e *ctxEnv) opAt(c inspector.Cursor) (chanOp, bool) {
 // plan for stopping: a timer channel, a signal channel, a context's Done.
 func (e *ctxEnv) completes(ch ast.Expr) bool {
 	return e.isTimerChan(ch) || e.isSignalChan(ch) || e.isCtxDone(ch)
+}
+
+// tokenChannel reports whether the function passes a token through ch, as
+// a lock: it receives a value from ch into a variable (v := <-ch) and sends
+// that variable back (ch <- v). Taking and returning the token are Lock
+// and Unlock; guarding the return with ctx.Done() could drop the token
+// (a select with two ready cases picks either), and then every later
+// taker waits forever.
+func (e *ctxEnv) tokenChannel(fn inspector.Cursor, ch ast.Expr) bool {
+	_, body := funcParts(fn.Node())
+	if body == nil {
+		return false
+	}
+	info := e.p.Info
+	taken := map[types.Object]bool{}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.AssignStmt:
+			if len(n.Rhs) != 1 {
+				return true
+			}
+			if u, ok := ast.Unparen(n.Rhs[0]).(*ast.UnaryExpr); ok && u.Op == token.ARROW && sameRef(info, u.X, ch) {
+				if id, ok := n.Lhs[0].(*ast.Ident); ok {
+					if obj := info.ObjectOf(id); obj != nil {
+						taken[obj] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	if len(taken) == 0 {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.SendStmt:
+			if id, ok := ast.Unparen(n.Value).(*ast.Ident); ok && taken[info.ObjectOf(id)] && sameRef(info, n.Chan, ch) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// checksClosed reports whether a receive is `v, ok := <-ch` (or =) with a
+// named ok: the code expects the producer to close the channel, as a range
+// over it does — the close is its plan for stopping.
+func (e *ctxEnv) checksClosed(op chanOp) bool {
+	as, ok := op.stmt.(*ast.AssignStmt)
+	if !ok || as == nil || len(as.Lhs) != 2 {
+		return false
+	}
+	id, ok := as.Lhs[1].(*ast.Ident)
+	return ok && id.Name != "_"
 }
 
 // selectBlocks reports whether a select can wait forever without a plan:

@@ -17,7 +17,7 @@ func f(ctx context.Context, c chan int, s chan string) {
 		c <- 1 // want fix 0
 		<-c // want fix 0
 		v := <-c // want fix 0
-		w, ok := <-s // want fix 0
+		w, ok := <-s // ok: expects a close, like a range
 		v = <-c // want fix 0
 		_, _, _ = v, w, ok
 		println(<-c) // want nofix "larger expression"
