@@ -1488,7 +1488,6 @@ func (e *ctxEnv) earlyReturn(loop ast.Node) *ast.ReturnStmt {
 	return r
 }
 
-
 func (e *ctxEnv) termText(t terminal) string {
 	switch t.desc {
 	case "the return at line %d":
