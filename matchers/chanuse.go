@@ -18,7 +18,8 @@ import (
 // A cuChan is a channel variable declared by a function and initialised
 // with make, whose every use is a channel operation the rules understand:
 // send, receive, range, close, len, cap, or a comparison with nil. A channel
-// used in any other way (passed to a call, returned, stored, assigned,
+// used in any other way (passed to a call, returned other than as a
+// receive-only channel, stored, assigned,
 // captured by a function literal that is neither called on the spot nor
 // deferred nor started by a go statement) escapes, and is not a cuChan:
 // someone the rules cannot see may send on it or close it.
@@ -31,6 +32,11 @@ type cuChan struct {
 	fn       ast.Node         // the innermost *ast.FuncDecl or *ast.FuncLit around decl
 	fnBody   *ast.BlockStmt
 	buffered bool // make with a capacity that is not the constant 0
+	// returned: the declaring function returns the channel as a
+	// receive-only channel (a generator): its callers can receive from it
+	// but neither send on it nor close it, so every sender and closer is
+	// still in view; its receivers are not.
+	returned bool
 	ops      []cuOp
 	ctxs     map[ast.Node]*cuCtx
 }
@@ -235,6 +241,12 @@ func (lc *cuChan) classify(p *Pass, uc inspector.Cursor) (cuOp, bool) {
 		default:
 			return op, false // passed to a function
 		}
+	case *ast.ReturnStmt:
+		if !lc.returnsRecvOnly(p, c) {
+			return op, false
+		}
+		op.kind, op.node = cuOther, n
+		lc.returned = true
 	case *ast.BinaryExpr:
 		if n.Op != token.EQL && n.Op != token.NEQ {
 			return op, false
@@ -257,6 +269,36 @@ func (lc *cuChan) classify(p *Pass, uc inspector.Cursor) (cuOp, bool) {
 	op.ctx = ctx
 	op.deferred = op.deferred || deferred
 	return op, true
+}
+
+// returnsRecvOnly reports whether the use at c, a result of a return
+// statement, returns the channel from the declaring function itself as a
+// receive-only channel.
+func (lc *cuChan) returnsRecvOnly(p *Pass, c inspector.Cursor) bool {
+	if c.ParentEdgeKind() != edge.ReturnStmt_Results {
+		return false
+	}
+	for fc := range c.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+		if fc.Node() != lc.fn {
+			return false
+		}
+		break
+	}
+	var sig *types.Signature
+	switch f := lc.fn.(type) {
+	case *ast.FuncDecl:
+		if obj, ok := p.Info.Defs[f.Name].(*types.Func); ok {
+			sig, _ = obj.Type().(*types.Signature)
+		}
+	case *ast.FuncLit:
+		sig, _ = p.Info.TypeOf(f).(*types.Signature)
+	}
+	i := c.ParentEdgeIndex()
+	if sig == nil || i < 0 || i >= sig.Results().Len() {
+		return false
+	}
+	ch, ok := sig.Results().At(i).Type().Underlying().(*types.Chan)
+	return ok && ch.Dir() == types.RecvOnly
 }
 
 // contextOf finds the goroutine the use at uc runs in. Function literals

@@ -78,6 +78,9 @@ func CloseFromReceiver(p *Pass) []Finding {
 	cuSort(ordered)
 	var out []Finding
 	for _, lc := range ordered {
+		if lc.returned {
+			continue // its receivers are the callers'
+		}
 		for _, op := range lc.ops {
 			if op.kind != cuClose {
 				continue

@@ -2,7 +2,10 @@ package matchers
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
+
+	"golang.org/x/tools/go/ast/inspector"
 )
 
 // MissingCloseFix is the Fix.Data of a missing-close finding: the rewrite
@@ -34,7 +37,8 @@ type MissingCloseFix struct {
 // forever.
 //
 // The channel must be a cuChan (made in the function, never passed
-// anywhere); the finding is at its make call. What is reported:
+// anywhere, or returned receive-only by a generator); the finding is at its
+// make call. What is reported:
 //   - the senders are goroutines or the function itself (not a goroutine
 //     that also ranges), nothing but the senders closes the channel (a
 //     separate closer, for example after wg.Wait, or a receiver that closes
@@ -42,7 +46,11 @@ type MissingCloseFix struct {
 //   - one sender that can return on a path that does not close the channel
 //     (paths found on the control-flow graph of golang.org/x/tools/go/cfg;
 //     a sender that never returns — for { ch <- x } — is fine), or several
-//     senders and no close at all.
+//     senders and no close at all;
+//   - a path that signals a channel every ranging goroutine receives from
+//     before its range does not count (the range is not reached there);
+//   - a generator (the channel returned receive-only) only when its sender
+//     closes it on some path: the callers are meant to see the close.
 //
 // The fix, `defer close(ch)` in the sender, is offered when the sole sender
 // is one goroutine started in the function (not a go statement in a loop,
@@ -53,15 +61,27 @@ type MissingCloseFix struct {
 // not shadowed in the goroutine, and any close(ch) the goroutine already
 // has is its body's last statement with no defer statement after the
 // leading ones (that close is then replaced: it ran before the deferred
-// calls, and so does a defer inserted after the leading defers).
+// calls, and so does a defer inserted after the leading defers), or a
+// top-level defer close(ch) with no defer statement between the leading
+// defers and it (it moves up; the deferred calls keep their order).
 func MissingClose(p *Pass) []Finding {
 	if p.Inspector == nil || p.Info == nil {
 		return nil
 	}
+	// The channels ranged over, and those closed somewhere (a generator
+	// that closes on some paths).
 	want := map[*types.Var]bool{}
-	for c := range p.Inspector.Root().Preorder((*ast.RangeStmt)(nil)) {
-		r := c.Node().(*ast.RangeStmt)
-		if v, ok := p.Info.Uses[identOf(r.X)].(*types.Var); ok {
+	for c := range p.Inspector.Root().Preorder((*ast.RangeStmt)(nil), (*ast.CallExpr)(nil)) {
+		var x ast.Expr
+		switch n := c.Node().(type) {
+		case *ast.RangeStmt:
+			x = n.X
+		case *ast.CallExpr:
+			if len(n.Args) == 1 && cuBuiltin(p.Info, n.Fun, "close") {
+				x = n.Args[0]
+			}
+		}
+		if v, ok := p.Info.Uses[identOf(x)].(*types.Var); ok {
 			if _, ok := types.Unalias(v.Type()).Underlying().(*types.Chan); ok {
 				want[v] = true
 			}
@@ -86,7 +106,7 @@ func MissingClose(p *Pass) []Finding {
 func mcCheck(p *Pass, lc *cuChan) (Finding, bool) {
 	rangers := lc.ctxsWith(cuRange)
 	senders := lc.ctxsWith(cuSend)
-	if len(rangers) == 0 || len(senders) == 0 {
+	if len(senders) == 0 || len(rangers) == 0 && !lc.returned {
 		return Finding{}, false
 	}
 	isSender := map[*cuCtx]bool{}
@@ -106,6 +126,11 @@ func mcCheck(p *Pass, lc *cuChan) (Finding, bool) {
 			}
 			closes++
 		}
+	}
+	if lc.returned && closes == 0 {
+		// A generator that never closes: its callers may count their
+		// receives rather than range.
+		return Finding{}, false
 	}
 	fd := Finding{Pos: lc.make.Pos(), End: lc.make.End()}
 	if len(senders) > 1 || senders[0].multi {
@@ -134,16 +159,91 @@ func mcCheck(p *Pass, lc *cuChan) (Finding, bool) {
 			}
 		}
 	}
-	if !cuReturnAvoiding(g, start, func(n ast.Node) bool { return cuClosesChan(p.Info, n, lc.obj) }, nil) {
+	// A path that signals a channel the ranging goroutines wait on before
+	// they range (errs <- err; return, while the caller selects on errs
+	// before its range) is coordinated: the range is not reached there.
+	waited := mcWaitedBefore(p, lc, rangers)
+	stop := func(n ast.Node) bool {
+		return cuClosesChan(p.Info, n, lc.obj) || mcSignals(p.Info, n, waited)
+	}
+	if !cuReturnAvoiding(g, start, stop, nil) {
 		return Finding{}, false
 	}
-	if closes == 0 {
+	switch {
+	case closes == 0:
 		fd.Message = lc.name + " is ranged over but never closed: the range never ends after the last send"
-	} else {
+	case len(rangers) == 0:
+		fd.Message = lc.name + " is returned to be received from, but its sender does not close it on every path: a range over it may never end"
+	default:
 		fd.Message = lc.name + " is ranged over but its sender does not close it on every path: the range may never end"
 	}
 	fd.Fix, fd.NoFix = mcFix(p, lc, s)
 	return fd, true
+}
+
+// mcWaitedBefore returns the channel variables (other than the channel
+// itself) that every ranging goroutine receives from before its first
+// range over the channel, in its own goroutine.
+func mcWaitedBefore(p *Pass, lc *cuChan, rangers []*cuCtx) map[*types.Var]bool {
+	var out map[*types.Var]bool
+	for _, r := range rangers {
+		first := token.NoPos
+		for _, op := range lc.opsIn(r, cuRange) {
+			if !first.IsValid() || op.node.Pos() < first {
+				first = op.node.Pos()
+			}
+		}
+		got := map[*types.Var]bool{}
+		rc, ok := p.Inspector.Root().FindNode(r.body)
+		if !ok {
+			return nil
+		}
+		rc.Inspect(nil, func(c inspector.Cursor) bool {
+			n := c.Node()
+			if n.Pos() >= first {
+				return false
+			}
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return crRunsHere(c)
+			case *ast.UnaryExpr:
+				if v, ok := p.Info.Uses[identOf(n.X)].(*types.Var); ok && n.Op == token.ARROW && v != lc.obj {
+					got[v] = true
+				}
+			}
+			return true
+		})
+		if out == nil {
+			out = got
+			continue
+		}
+		for v := range out {
+			if !got[v] {
+				delete(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// mcSignals reports whether the cfg node n sends on or closes one of the
+// channels in chans.
+func mcSignals(info *types.Info, n ast.Node, chans map[*types.Var]bool) bool {
+	if len(chans) == 0 {
+		return false
+	}
+	switch s := n.(type) {
+	case *ast.SendStmt:
+		v, ok := info.Uses[identOf(s.Chan)].(*types.Var)
+		return ok && chans[v]
+	case *ast.ExprStmt, *ast.DeferStmt:
+		for v := range chans {
+			if cuClosesChan(info, n, v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mcFix returns the fix for the sole sender s, or nil and the reason.
@@ -169,8 +269,25 @@ func mcFix(p *Pass, lc *cuChan, s *cuCtx) (*Fix, string) {
 	case 0:
 	case 1:
 		st := closes[0].stmt
-		last := len(s.body.List) - 1
-		if st == nil || closes[0].deferred || last < 0 || s.body.List[last] != st {
+		at := -1
+		for i, x := range s.body.List {
+			if x == st {
+				at = i
+			}
+		}
+		if _, isDefer := st.(*ast.DeferStmt); isDefer && at >= after {
+			// defer close(ch) registered too late (after an early return):
+			// register it earlier. With no defer statement in between,
+			// the deferred calls keep their order.
+			for _, x := range s.body.List[after:at] {
+				if cuHasDefer(x) {
+					return nil, "the sender's defer close(" + lc.name + ") follows other defer statements that come after an early return: moving it would change the order of the deferred calls"
+				}
+			}
+			data.Remove = st
+			break
+		}
+		if at < 0 || at != len(s.body.List)-1 || closes[0].deferred {
 			return nil, "the sender's close(" + lc.name + ") is not the last statement of its body: a deferred close would run later than it does"
 		}
 		for _, x := range s.body.List[after:] {

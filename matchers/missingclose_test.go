@@ -198,6 +198,54 @@ func shadow(xs []int, stop func()) {
 	for range ch {
 	}
 }`},
+		{"generators", "go1.22", `package a
+func late(xs []int, open func() error) <-chan int {
+	out := make(chan int) // want fix
+	go func() {
+		if err := open(); err != nil {
+			return
+		}
+		defer close(out)
+		for _, x := range xs {
+			out <- x
+		}
+	}()
+	return out
+}
+func lateAfterDefer(xs []int, open func() (func(), error)) <-chan int {
+	out := make(chan int) // want "order of the deferred calls"
+	go func() {
+		done, err := open()
+		if err != nil {
+			return
+		}
+		defer done()
+		defer close(out)
+		for _, x := range xs {
+			out <- x
+		}
+	}()
+	return out
+}
+func never(xs []int) <-chan int {
+	out := make(chan int, len(xs))
+	go func() {
+		for _, x := range xs {
+			out <- x
+		}
+	}()
+	return out
+}
+func always(xs []int) <-chan int {
+	out := make(chan int)
+	go func() {
+		defer close(out)
+		for _, x := range xs {
+			out <- x
+		}
+	}()
+	return out
+}`},
 		{"silent", "go1.22", `package a
 import "sync"
 func closer(xs []int) {

@@ -28,16 +28,29 @@ runs in the background. Leaks of this shape are among the most frequent
 blocking bugs found in studies of large Go code bases.
 
 The rule looks at channels a function makes for itself and never hands to
-anyone else (not passed to a function, returned, stored or assigned): then
-it sees every sender, receiver and close. It reports, at the make call, a
-channel that some goroutine ranges over when its only sender can return on
-a path that does not close it (paths from the control-flow graph of the
-sender's function; a sender that never returns, for { ch <- x }, is fine),
-or when several goroutines send and nothing closes it at all.`,
+anyone else (not passed to a function, stored or assigned): then it sees
+every sender, receiver and close. It reports, at the make call, a channel
+that some goroutine ranges over when its only sender can return on a path
+that does not close it (paths from the control-flow graph of the sender's
+function; a sender that never returns, for { ch <- x }, is fine), or when
+several goroutines send and nothing closes it at all. A path on which the
+sender signals another channel that the ranging goroutine waits on before
+its range (errs <- err; return, while the caller selects on errs first) is
+coordinated and not counted.
+
+Generators — functions that return the channel receive-only (<-chan T) —
+are checked too: their callers can receive but neither send nor close, so
+every sender and closer is still in view. Since the callers' receives are
+not, a generator is reported only when its sender closes the channel on
+some paths but not all (the classic: defer close(out) registered after an
+early return): the author meant the callers to see the close.`,
 		Fix: `Inserts defer close(ch) in the sending goroutine, after the defer statements
 its body starts with (if any), so that the channel is closed on every path
 out of the goroutine, panics included. An explicit close(ch) that was the
-goroutine's last statement is removed: the deferred close replaces it.
+goroutine's last statement is removed: the deferred close replaces it. A
+defer close(ch) registered too late (after an early return) is moved up to
+that place instead, when no other defer statement lies in between: the
+deferred calls keep their order.
 
 Why this keeps behaviour: the goroutine is the channel's only sender and
 nothing else closes it, so after the close no send can happen (no "send on
@@ -46,8 +59,8 @@ the paths that closed the channel before, the close still happens after
 the last statement of the body and before the calls deferred at its start
 (the fix is not offered when a defer statement comes later in the body: its
 call would now run before the close). On the paths that did not close it,
-every range over the channel used to wait forever once the sender had
-returned; now it ends. Code after the range that never ran now runs — that
+every range over the channel (the callers' too, for a generator) used to
+wait forever once the sender had returned; now it ends. Code after the range that never ran now runs — that
 is the behaviour the range was written for, and the reason for the fix. It
 is the only change: no other goroutine could proceed past a receive on the
 channel before, since nobody else sends on it.
@@ -85,11 +98,14 @@ go func() {
 for r := range results {
 	report(r)
 }`,
-		LeftAlone: `- Channels that escape: passed to a function (go producer(ch)), returned,
-  stored in a field or a map, sent on another channel, assigned, captured by
-  a function literal that is neither called on the spot, nor deferred, nor
-  started by a go statement. Someone the rule cannot see may close them.
-  Function parameters are left alone for the same reason.
+		LeftAlone: `- Channels that escape: passed to a function (go producer(ch)), returned as
+  a bidirectional channel, stored in a field or a map, sent on another
+  channel, assigned, captured by a function literal that is neither called
+  on the spot, nor deferred, nor started by a go statement. Someone the
+  rule cannot see may close them. Function parameters are left alone for
+  the same reason.
+- Generators whose sender never closes the channel: their callers may
+  count their receives.
 - Channels closed by anyone who does not send: a closer goroutine
   (go func() { wg.Wait(); close(ch) }()) or the receiver itself (see
   close-from-receiver).
@@ -105,7 +121,8 @@ for r := range results {
   waits for the ranging goroutines — is a judgement call); a receive that is
   not a range or a comma-ok receive outside a select; a goroutine that also
   receives from the channel; a close in the sender that is not its last
-  statement, or one followed by defer statements later in the body; a
+  statement, or one followed by defer statements later in the body, or a
+  late defer close(ch) with other defer statements before it; a
   sender in which close or the channel's name means something else (a
   parameter called close).`,
 	},
