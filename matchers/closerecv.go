@@ -11,7 +11,8 @@ import (
 // CloseRecvFix is the Fix.Data of a close-from-receiver finding: the
 // rewrite deletes Remove (the receiver's close(ch) or defer close(ch)) and
 // inserts `defer close(Name)` in the sending goroutine's Body after its
-// first After statements.
+// first After statements — unless Body is nil: the sender already closes
+// the channel on every path, and deleting the receiver's close is all.
 type CloseRecvFix struct {
 	ChanCloseInsert
 	Remove ast.Stmt
@@ -55,7 +56,9 @@ type CloseRecvFix struct {
 // and none after a close that is not deferred, the close is the only one
 // and a statement of its own (not in a deferred function literal, not the
 // only statement of a block), and close and the channel's name mean the
-// same at the insertion point.
+// same at the insertion point. When the sender already closes the channel
+// on every path (defer close(ch)), the receiver's close is a second close
+// waiting to happen, and the fix only deletes it.
 func CloseFromReceiver(p *Pass) []Finding {
 	if p.Inspector == nil || p.Info == nil {
 		return nil
@@ -275,11 +278,29 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) (*Fix, string) {
 	if _, isDefer := cl.stmt.(*ast.DeferStmt); cl.deferred && !isDefer {
 		return nil, "the close is inside a deferred function literal"
 	}
-	closes := 0
+	closes, senderCloses := 0, 0
+	for _, op := range lc.ops {
+		if op.kind == cuClose {
+			closes++
+			if op.ctx == s {
+				senderCloses++
+			}
+		}
+	}
+	if closes-senderCloses != 1 {
+		return nil, lc.name + " is closed in more than one place"
+	}
+	// The sender may close the channel itself already. On every path: then
+	// every execution that reaches the receiver's close panics (a send on,
+	// or a second close of, the closed channel), and deleting the
+	// receiver's close is the whole fix — the receives keep seeing the
+	// sender's close as before.
+	deleteOnly := senderCloses > 0
+	if deleteOnly && cuReturnAvoiding(cuCFG(p.Info, s.body), nil, func(n ast.Node) bool { return cuClosesChan(p.Info, n, lc.obj) }, nil) {
+		return nil, "the sender closes " + lc.name + " too, but not on every path"
+	}
 	for _, op := range lc.ops {
 		switch op.kind {
-		case cuClose:
-			closes++
 		case cuSend:
 			if op.ctx == r {
 				return nil, "the closing goroutine also sends on " + lc.name
@@ -288,6 +309,7 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) (*Fix, string) {
 			switch {
 			case op.ctx == s:
 				return nil, "the sending goroutine also receives from " + lc.name
+			case deleteOnly:
 			case op.ctx != r:
 				return nil, "another goroutine receives from " + lc.name + " too: the time of the close matters to it"
 			case op.inSelect:
@@ -296,9 +318,6 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) (*Fix, string) {
 				return nil, lc.name + " is received after the close: that receive would now wait for the sender"
 			}
 		}
-	}
-	if closes != 1 {
-		return nil, lc.name + " is closed in more than one place"
 	}
 	if cuContainsCall(s.body, func(c *ast.CallExpr) bool { return cuBuiltin(p.Info, c.Fun, "recover") }) {
 		return nil, "the sender recovers from panics: the panic of a send on the closed channel is its way out, and after the move it would block for ever instead"
@@ -316,6 +335,14 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) (*Fix, string) {
 	case *ast.CaseClause, *ast.CommClause:
 	default:
 		return nil, "the close is not in a statement list"
+	}
+	if deleteOnly {
+		return &Fix{
+			Message: "delete the receiver's close: the sending goroutine closes " + lc.name + " itself",
+			Anchor:  cl.stmt,
+			Lists:   []ast.Node{list},
+			Data:    CloseRecvFix{Remove: cl.stmt},
+		}, ""
 	}
 	after := cuLeadingDefers(s.body)
 	pos := s.body.Lbrace + 1

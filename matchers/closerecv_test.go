@@ -40,6 +40,22 @@ func deferred(xs []int) (n int) {
 	}
 	return
 }
+func senderCloses(n int) int {
+	ch := make(chan int, n)
+	go func() {
+		defer close(ch)
+		for i := 0; i < n; i++ {
+			ch <- i
+		}
+	}()
+	for v := range ch {
+		if v == 5 {
+			close(ch) // want fix
+			return v
+		}
+	}
+	return 0
+}
 func inGoroutine(xs []int, out chan int) {
 	ch := make(chan int, len(xs))
 	go func() {
@@ -143,6 +159,21 @@ func literal(xs []int) int {
 		}
 	}()
 	return <-ch
+}
+func senderSomePaths(xs []int) int {
+	ch := make(chan int, len(xs))
+	go func() {
+		for _, x := range xs {
+			if x < 0 {
+				return
+			}
+			ch <- x
+		}
+		close(ch)
+	}()
+	v := <-ch
+	close(ch) // want "not on every path"
+	return v
 }
 func otherReceiver(xs []int, out chan int) int {
 	ch := make(chan int, len(xs))

@@ -75,8 +75,8 @@ func cuInsertDeferClose(f *File, ins matchers.ChanCloseInsert) (*dst.DeferStmt, 
 
 // cuRemoveInto deletes the ast statement st (a close that a deferred close
 // replaces) and gives its comments to def: the comments above it and on its
-// own line. Comment lines below it stay: they go to the statement before
-// it, or to the list's opening when it was the first.
+// own line (def nil: they go with the statement). Comment lines below it
+// stay: they go to the statement before or after it.
 func cuRemoveInto(f *File, st ast.Stmt, def *dst.DeferStmt) error {
 	l, i, err := f.locate(st)
 	if err != nil {
@@ -84,10 +84,10 @@ func cuRemoveInto(f *File, st ast.Stmt, def *dst.DeferStmt) error {
 	}
 	removed := (*l)[i].Decorations()
 	eol, tail := splitEnd(removed.End)
-	if len(removed.Start) > 0 {
+	if def != nil && len(removed.Start) > 0 {
 		def.Decs.Start = append(append(dst.Decorations(nil), removed.Start...), def.Decs.Start...)
 	}
-	if len(eol) > 0 {
+	if def != nil && len(eol) > 0 {
 		def.Decs.End = append(def.Decs.End, eol...)
 	}
 	*l = splice(*l, i, 1)

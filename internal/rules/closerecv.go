@@ -48,7 +48,7 @@ Offered only when that goroutine is the only sender (one go statement, not
 in a loop), does not receive from the channel and does not call recover,
 every receive of the channel is in the goroutine that closed it, none of
 them in a select and none after a close that is not deferred, and the close
-is the only one. Then:
+is the only one (see below for a sender that closes too). Then:
 
 - On every execution that neither panicked nor hung before, nothing
   observable changes. Without a panic, every send happened before the
@@ -69,6 +69,13 @@ is the only one. Then:
   the close: a range ends, v, ok := <-ch gets ok == false, and a plain
   <-ch gets the zero value and goes on. The first two are what those forms
   are for; the third deserves a look.
+
+When the sender already closes the channel on every path (defer close(ch)),
+the fix only deletes the receiver's close: every execution that reached
+both closes panicked ("send on closed channel" or "close of closed
+channel"), and the receives keep seeing the sender's close as before, so
+the restrictions on receives below do not apply. The trade of a panic for a
+possibly blocked sender remains.
 
 Selects are excluded because they change the quiet case: a select that
 used to wait on its other cases once the sender was done would now take the
@@ -115,7 +122,8 @@ for r := range results {
 - Reported without a fix: several senders (two go statements, a go statement
   in a loop, the function itself and a goroutine); a receiver that also
   sends; a receive in a select or in another goroutine, or after the close;
-  a sender that receives or calls recover; more than one close; a close
+  a sender that receives or calls recover; more than one close outside the
+  sender, or a sender that closes the channel on some paths only; a close
   inside a deferred function literal, or alone in a block (the block would
   be left empty); close or the channel's name shadowed in the sender.`,
 	},
