@@ -102,38 +102,46 @@ const unboundedGoMessage = "goroutine started on every loop iteration with no bo
 //
 // The loop ranges over a slice, map, string, channel, iterator function or
 // non-constant integer, or counts to a non-constant bound (for i := 0;
-// i < n; i++); a constant count no larger than the bound N is left alone.
-// The spawn is a go statement, a sync.WaitGroup.Go call or an
-// errgroup.Group.Go call directly in the loop's body (possibly in an if,
-// switch or select there), and only one per loop.
+// i < n; i++); a constant count no larger than the bound N, a count that
+// follows the machine (runtime.NumCPU, GOMAXPROCS, a slice made with that
+// length) or one named as a degree of concurrency (workers, concurrency…)
+// is left alone. The spawn is a go statement, a sync.WaitGroup.Go call or
+// an errgroup.Group.Go call in the loop's body (possibly in an if, switch
+// or select there), the loop being the innermost one around it.
 //
 // Left alone: loops that already gate their goroutines (a channel send,
 // receive or blocking select in the loop body, a call of an Acquire or Wait
-// method there, a goroutine whose first statement acquires a semaphore, an
-// errgroup with SetLimit), worker pools (goroutines that loop receiving from
-// a channel), loops nested in another loop (for their innermost loop) and
-// loops with a constant count no larger than the bound.
+// method there, a goroutine whose first statement takes a slot of a
+// semaphore it gives back, an errgroup with SetLimit or TryGo, or one the
+// function does not own), and worker pools (goroutines whose own code loops
+// receiving from a channel, loops forever, or takes items from an atomic
+// counter).
 //
-// Reported without a fix: goroutines that could wait for one another or for
-// the code after the loop — they receive from a channel, send on one that is
-// not buffered for every item, wait on a WaitGroup, sync.Cond or errgroup,
-// or lock a mutex the spawning function also locks — since a bound would
-// make the loop wait for a goroutine that waits for a later one: a deadlock.
-// The goroutine's code is followed into the functions of its package that
-// it calls; code the rule cannot see (other packages, function values,
-// interface methods) is assumed not to wait for the loop.
+// Reported without a fix (Finding.NoFix says why): goroutines that could
+// wait for one another, for the code after the loop or forever — they
+// receive from a channel, send on one that is not buffered for every item,
+// wait on a WaitGroup, sync.Cond or errgroup, spin on an atomic value,
+// serve a listener, run a loop that never ends — or that the function
+// starts while holding a mutex: a bound would make the loop wait for a
+// goroutine that cannot end, a deadlock. The goroutine's code is followed
+// into the package's functions, methods and local function variables set
+// once to a literal, a few calls deep; code the rule cannot see (other
+// packages, function values, interface methods) is assumed not to wait for
+// the loop. Also without a fix: loops in _test.go files (tests start
+// goroutines together on purpose), nested loops, several spawns in one
+// loop, and shapes the rewrite cannot express (see semFix, groupFix).
 //
 // The bound N is --limit when set; otherwise the I/O bound (DefaultIOLimit,
-// --io-limit) when the goroutine's code (or the package's functions it
-// calls) uses net, os, os/exec, database/sql, io, bufio, syscall or
-// time.Sleep, or calls a function of another package whose signature takes
-// or returns their types or a context.Context; otherwise
-// runtime.GOMAXPROCS(0), for CPU-bound work.
+// --io-limit) when the goroutine's code uses net, os, os/exec,
+// database/sql, io, bufio, syscall or time.Sleep, waits on a timer, or
+// calls a function that takes a context.Context or (in another package)
+// an I/O package's type; otherwise runtime.GOMAXPROCS(0), for CPU-bound
+// work.
 func UnboundedGo(p *Pass) []Finding {
 	if p.Inspector == nil || p.Info == nil || p.File == nil {
 		return nil
 	}
-	u := &unboundedGo{pass: p, memo: map[*types.Func]*ubEffects{}}
+	u := &unboundedGo{pass: p, memo: map[ubMemoKey]*ubEffects{}}
 	type loopSpawns struct {
 		loop   inspector.Cursor
 		spawns []ubSpawn
@@ -164,9 +172,16 @@ func UnboundedGo(p *Pass) []Finding {
 	return out
 }
 
+// ubMemoKey names what calling a function does, seen directly from a
+// goroutine (shallow) or deeper.
+type ubMemoKey struct {
+	fn      *types.Func
+	shallow bool
+}
+
 type unboundedGo struct {
 	pass  *Pass
-	memo  map[*types.Func]*ubEffects
+	memo  map[ubMemoKey]*ubEffects
 	decls map[*types.Func]*ast.FuncDecl
 	// fnBody is the body of the function holding the loop being looked at.
 	fnBody *ast.BlockStmt
@@ -414,7 +429,7 @@ func (u *unboundedGo) iterations(loop ast.Stmt) (count int64, known, matched boo
 				return int64(utf8.RuneCountInString(constant.StringVal(tv.Value))), true, true
 			}
 		}
-		if u.machineBound(l.X, 0) || u.machineSized(l.X) {
+		if u.machineBound(l.X, 0) || u.machineSized(l.X) || isIntegerRange(info, l) && ubPoolSize(l.X) {
 			return 0, false, false
 		}
 		if cl, ok := ast.Unparen(l.X).(*ast.CompositeLit); ok {
@@ -454,7 +469,7 @@ func (u *unboundedGo) iterations(loop ast.Stmt) (count int64, known, matched boo
 		if id := identOf(cond.Y); id != nil && info.Uses[id] == v {
 			bound = cond.X
 		}
-		if u.machineBound(bound, 0) || u.machineSized(bound) {
+		if u.machineBound(bound, 0) || u.machineSized(bound) || ubPoolSize(bound) {
 			return 0, false, false
 		}
 		if tv := info.Types[bound]; tv.Value != nil && tv.Value.Kind() == constant.Int {
@@ -502,6 +517,36 @@ func (u *unboundedGo) machineBound(e ast.Expr, depth int) bool {
 	case *ast.Ident:
 		if init := u.onlyValue(x); init != nil && depth < 2 {
 			return u.machineBound(init, depth+1)
+		}
+	}
+	return false
+}
+
+// isIntegerRange reports whether l ranges over an integer (range n).
+func isIntegerRange(info *types.Info, l *ast.RangeStmt) bool {
+	return ubIsInteger(info.TypeOf(l.X))
+}
+
+// ubPoolSize reports whether a loop's count is named as a degree of
+// concurrency — workers, concurrency, parallelism, threads, procs, shards,
+// pool size — which the code chose: the loop starts a pool, not a goroutine
+// per item.
+func ubPoolSize(e ast.Expr) bool {
+	var name string
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		name = x.Name
+	case *ast.SelectorExpr:
+		name = x.Sel.Name
+	case *ast.CallExpr:
+		name = ubCalleeName(x)
+	default:
+		return false
+	}
+	name = strings.ToLower(name)
+	for _, w := range []string{"worker", "concurren", "parallel", "thread", "procs", "shard", "pool"} {
+		if strings.Contains(name, w) {
+			return true
 		}
 	}
 	return false
@@ -908,13 +953,14 @@ func (u *unboundedGo) callEffects(fn *types.Func, e *ubEffects, depth int, visit
 	if depth >= ubMaxCallDepth || visiting[fn] {
 		return
 	}
-	ce, ok := u.memo[fn]
+	key := ubMemoKey{fn, depth+1 <= 1}
+	ce, ok := u.memo[key]
 	if !ok {
 		visiting[fn] = true
 		ce = &ubEffects{}
 		u.walk(d.Body, ce, false, depth+1, visiting)
 		delete(visiting, fn)
-		u.memo[fn] = ce
+		u.memo[key] = ce
 	}
 	name := fn.Name()
 	if sig, ok := fn.Type().(*types.Signature); ok && sig.Recv() != nil {
@@ -968,6 +1014,9 @@ func ubSetBlock(e *ubEffects, why string) {
 // spawning function's checks); otherwise a function it calls.
 func (u *unboundedGo) walk(body *ast.BlockStmt, e *ubEffects, top bool, depth int, visiting map[*types.Func]bool) {
 	info := u.pass.Info
+	// shallow: the goroutine's own function or one it calls directly,
+	// whose loops make it a worker of a pool.
+	shallow := depth <= 1
 	loops := 0
 	var stack []ast.Node
 	var visit func(n ast.Node) bool
@@ -1000,12 +1049,23 @@ func (u *unboundedGo) walk(body *ast.BlockStmt, e *ubEffects, top bool, depth in
 				ubSetBlock(e, "spin until other goroutines change an atomic value")
 			}
 			if f, ok := n.(*ast.ForStmt); ok && ubForever(f) {
-				// A worker that runs until the program ends.
+				// The goroutine's own loop (or that of the function
+				// it runs): a worker for the program's lifetime.
+				// Deeper: a goroutine per item that never ends.
+				if shallow {
+					e.pool = true
+				} else {
+					ubSetBlock(e, "run a loop that never ends")
+				}
+			}
+			if f, ok := n.(*ast.ForStmt); ok && shallow && u.claimsWork(f) {
+				// for { i := next.Add(1) - 1; if i >= n { return }; … }:
+				// a worker taking items from a shared counter.
 				e.pool = true
 			}
 			if r, ok := n.(*ast.RangeStmt); ok {
 				if _, isChan := ubTypeUnder(info.TypeOf(r.X)).(*types.Chan); isChan {
-					e.pool = true
+					e.pool = e.pool || shallow
 					ubSetBlock(e, "receive from a channel")
 				}
 			}
@@ -1026,7 +1086,7 @@ func (u *unboundedGo) walk(body *ast.BlockStmt, e *ubEffects, top bool, depth in
 				}
 				return false
 			}
-			if loops > 0 {
+			if loops > 0 && shallow {
 				e.pool = true
 			}
 			ubSetBlock(e, "wait in a select")
@@ -1043,7 +1103,7 @@ func (u *unboundedGo) walk(body *ast.BlockStmt, e *ubEffects, top bool, depth in
 					ubSetIO(e, "waits on a timer")
 					break
 				}
-				if loops > 0 {
+				if loops > 0 && shallow {
 					e.pool = true
 				}
 				if ubContextDone(info, n.X) {
@@ -1059,6 +1119,36 @@ func (u *unboundedGo) walk(body *ast.BlockStmt, e *ubEffects, top bool, depth in
 		return true
 	}
 	ast.Inspect(body, visit)
+}
+
+// claimsWork reports whether a for loop takes its items from a shared
+// atomic counter (an Add of sync/atomic in its body, outside nested
+// function literals): the goroutine running it is one worker of a pool.
+func (u *unboundedGo) claimsWork(f *ast.ForStmt) bool {
+	found := false
+	ast.Inspect(f.Body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		if call, ok := n.(*ast.CallExpr); ok {
+			if fn, ok := typeutil.Callee(u.pass.Info, call).(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() == "sync/atomic" && strings.HasPrefix(fn.Name(), "Add") {
+				// Only an Add whose result is used claims an item.
+				found = found || !u.resultUnused(f.Body, call)
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// resultUnused reports whether call is an expression statement of its own.
+func (u *unboundedGo) resultUnused(root ast.Node, call *ast.CallExpr) bool {
+	path := ubPathTo(root, call)
+	if len(path) < 2 {
+		return true
+	}
+	_, ok := path[len(path)-2].(*ast.ExprStmt)
+	return ok
 }
 
 // ubForever reports whether a for loop has no condition and nothing that
@@ -1211,6 +1301,20 @@ func (u *unboundedGo) call(call *ast.CallExpr, e *ubEffects, top bool, depth int
 			return
 		case ubIsMethodOf(callee, "sync", "WaitGroup") && callee.Name() == "Add":
 			e.signals = true
+			return
+		case ubIsMethodOf(callee, "sync", "Once") && callee.Name() == "Do" && len(call.Args) == 1:
+			// once.Do(f) calls f (a literal is walked as part of the
+			// code already).
+			var f *types.Func
+			switch a := ast.Unparen(call.Args[0]).(type) {
+			case *ast.Ident:
+				f, _ = info.Uses[a].(*types.Func)
+			case *ast.SelectorExpr:
+				f, _ = info.Uses[a.Sel].(*types.Func)
+			}
+			if f != nil {
+				u.callEffects(f, e, depth, visiting)
+			}
 			return
 		}
 		if u.serves(call, callee) {
@@ -1823,6 +1927,13 @@ func (u *unboundedGo) deadlockReason(sp ubSpawn, e *ubEffects, loop ast.Stmt, bo
 			return why + tail
 		}
 	}
+	// A lock the function holds while it starts the goroutines: they may
+	// need it through code the rule cannot follow (starting them, rather
+	// than calling, is often how the code avoids waiting for it), and the
+	// loop would wait in the acquire while holding it.
+	if m := u.heldAt(fnBody, sp); m != nil {
+		return "the function holds " + types.ExprString(m) + " while it starts the goroutines" + tail
+	}
 	// Mutexes: the spawning function must not hold one the goroutines
 	// take (it would wait in the acquire while they wait for it).
 	if len(e.locks) > 0 || len(e.lockFields) > 0 {
@@ -1846,6 +1957,60 @@ func (u *unboundedGo) deadlockReason(sp ubSpawn, e *ubEffects, loop ast.Stmt, bo
 		}
 	}
 	return ""
+}
+
+// heldAt returns a mutex that the spawning function has locked (Lock or
+// RLock, outside function literals) before the spawn and not unlocked again
+// by a plain (not deferred) call between the two, or nil.
+func (u *unboundedGo) heldAt(fnBody *ast.BlockStmt, sp ubSpawn) ast.Expr {
+	info := u.pass.Info
+	type op struct {
+		m      ast.Expr
+		pos    token.Pos
+		unlock bool
+		read   bool
+	}
+	var ops []op
+	deferred := map[*ast.CallExpr]bool{}
+	ast.Inspect(fnBody, func(n ast.Node) bool {
+		if n == nil || n.Pos() >= sp.stmt.Pos() {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.DeferStmt:
+			deferred[n.Call] = true
+		case *ast.CallExpr:
+			fn, ok := typeutil.Callee(info, n).(*types.Func)
+			sel, ok2 := ast.Unparen(n.Fun).(*ast.SelectorExpr)
+			if !ok || !ok2 || deferred[n] || !(ubIsMethodOf(fn, "sync", "Mutex") || ubIsMethodOf(fn, "sync", "RWMutex")) {
+				return true
+			}
+			switch fn.Name() {
+			case "Lock", "RLock":
+				ops = append(ops, op{m: sel.X, pos: n.Pos(), read: fn.Name() == "RLock"})
+			case "Unlock", "RUnlock":
+				ops = append(ops, op{m: sel.X, pos: n.Pos(), unlock: true, read: fn.Name() == "RUnlock"})
+			}
+		}
+		return true
+	})
+	for i, l := range ops {
+		if l.unlock {
+			continue
+		}
+		released := false
+		for _, r := range ops[i+1:] {
+			if r.unlock && r.read == l.read && sameRef(info, r.m, l.m) {
+				released = true
+			}
+		}
+		if !released {
+			return l.m
+		}
+	}
+	return nil
 }
 
 func ubFuncName(fn ast.Node) string {

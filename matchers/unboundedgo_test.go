@@ -301,7 +301,7 @@ func (s *S) f(ctx context.Context, xs []int, c chan int, wg *sync.WaitGroup, con
 	}
 	s.mu.Lock()
 	for _, x := range xs {
-		go func() { s.mu.Lock(); s.m[x] = x; s.mu.Unlock() }() // want nofix: lock s.mu, which the function also locks
+		go func() { s.mu.Lock(); s.m[x] = x; s.mu.Unlock() }() // want nofix: the function holds s.mu while it starts the goroutines
 	}
 	s.mu.Unlock()
 	for _, x := range xs {
@@ -452,6 +452,64 @@ func f(n int, ls []net.Listener, srvs []*http.Server, handler func(net.Listener)
 		go func() { s.Serve(ls[i]) }() // want nofix: serve a listener
 	}
 }`},
+		{"held locks and pools", "go1.22", matchers.Limits{}, `package a
+import ("sync"; "sync/atomic")
+type H struct{ mu sync.RWMutex; subs []int; once sync.Once; numWorkers int }
+func (h *H) notify(int) {}
+func (h *H) run() { h.once.Do(h.start) }
+func (h *H) start() { var wg sync.WaitGroup; wg.Wait() }
+func (h *H) f(n int, items []int) {
+	h.mu.RLock()
+	for _, s := range h.subs {
+		go h.notify(s) // want nofix: the function holds h.mu while it starts the goroutines
+	}
+	h.mu.RUnlock()
+	for _, s := range h.subs {
+		go h.notify(s) // want fix N=runtime.GOMAXPROCS(0) wrap
+	}
+	func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+	}()
+	for _, s := range h.subs {
+		go h.notify(s) // want fix N=runtime.GOMAXPROCS(0) wrap
+	}
+	for i := 0; i < h.numWorkers; i++ {
+		go h.notify(i)
+	}
+	concurrency := n
+	for range concurrency {
+		go h.notify(n)
+	}
+	var next atomic.Int64
+	for i := 0; i < n; i++ {
+		go func() {
+			for {
+				j := int(next.Add(1)) - 1
+				if j >= len(items) {
+					return
+				}
+				h.notify(items[j])
+			}
+		}()
+	}
+	var done atomic.Int64
+	for i := 0; i < n; i++ {
+		go func() { // want fix N=runtime.GOMAXPROCS(0)
+			for j := 0; j < 3; j++ {
+				done.Add(1)
+			}
+		}()
+	}
+	for range items {
+		go h.run() // want nofix: call H.run, which calls H.start, which waits on a sync.WaitGroup
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range items {
+		go h.notify(s) // want nofix: the function holds h.mu
+	}
+}`},
 		{"closures", "go1.22", matchers.Limits{}, `package a
 import ("os"; "path/filepath"; "sync")
 func f(dirs []string, ch chan string) {
@@ -544,7 +602,12 @@ func f(n int) {
 	for range n {
 		go stops() // want fix N=runtime.GOMAXPROCS(0) wrap
 	}
-}`},
+	for _, x := range q {
+		go serve(x) // want nofix: call serve, which calls loop, which runs a loop that never ends
+	}
+}
+func serve(x int) { _ = x; loop() }
+func loop() { for { _ = dequeue() } }`},
 		{"duplicate import", "go1.22", matchers.Limits{}, `package a
 import ("sync/atomic"; . "sync/atomic")
 func f(xs []int) {
