@@ -189,6 +189,9 @@ func (e *ctxEnv) neverBlocksForever(op chanOp) bool {
 	if cf == nil {
 		return false
 	}
+	if !cf.visible && e.chanStaysInFunc(cf) {
+		return true // a private protocol of the function (see chanStaysInFunc)
+	}
 	if op.kind == opRecv && e.closedByDefer(cf) {
 		return true // defer close(ch): receives end when the function returns
 	}
@@ -211,12 +214,60 @@ func (e *ctxEnv) neverBlocksForever(op chanOp) bool {
 	return !cf.leak || cf.fixable()
 }
 
+// chanStaysInFunc reports whether the local channel never leaves the
+// function that makes it: every reference is a send, a receive, a close, a
+// range over it, len or cap, in the function or in function literals in it
+// (goroutines, deferred funcs) — not returned, stored, passed, assigned or
+// compared. Its senders and receivers then follow a protocol of the
+// function's own (a deferred drain, a countdown, a close that ends a
+// range): guarding one side with ctx.Done() can break the other
+// (x/tools' jsonrpc2 Serve, go/packages' sizes goroutine). Such channels
+// are chan-leak-early-return's to judge.
+func (e *ctxEnv) chanStaysInFunc(cf *chanFacts) bool {
+	info := e.p.Info
+	for idC := range cf.fn.Preorder((*ast.Ident)(nil)) {
+		id := idC.Node().(*ast.Ident)
+		if info.Uses[id] != cf.v {
+			continue
+		}
+		n := idC
+		for n.ParentEdgeKind() == edge.ParenExpr_X {
+			n = n.Parent()
+		}
+		switch n.ParentEdgeKind() {
+		case edge.SendStmt_Chan, edge.RangeStmt_X:
+		case edge.UnaryExpr_X:
+			if n.Parent().Node().(*ast.UnaryExpr).Op != token.ARROW {
+				return false
+			}
+		case edge.CallExpr_Args:
+			call := n.Parent().Node().(*ast.CallExpr)
+			fid, ok := ast.Unparen(call.Fun).(*ast.Ident)
+			if !ok {
+				return false
+			}
+			switch info.Uses[fid] {
+			case types.Universe.Lookup("close"), types.Universe.Lookup("len"), types.Universe.Lookup("cap"):
+			default:
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // fieldMadeBuffered reports whether the channel of a send is a field (or
-// other selector, x.f) that the function declaration holding the send
-// assigns a buffered make to: x.f = make(chan T, n) with n not 0. Like a
-// local channel made with a buffer, its author chose the capacity.
+// other selector, x.f) or an element of a slice or map (x[i]) that the
+// function declaration holding the send assigns a buffered make to:
+// x.f = make(chan T, n), x[j] = make(chan T, n) with n not 0. Like a local
+// channel made with a buffer, its author chose the capacity.
 func (e *ctxEnv) fieldMadeBuffered(op chanOp) bool {
-	if _, ok := ast.Unparen(op.ch).(*ast.SelectorExpr); !ok {
+	base := ast.Unparen(op.ch)
+	if ix, ok := base.(*ast.IndexExpr); ok {
+		base = ast.Unparen(ix.X) // rescv[i]: the elements of rescv
+	} else if _, ok := base.(*ast.SelectorExpr); !ok {
 		return false
 	}
 	var decl ast.Node
@@ -234,7 +285,14 @@ func (e *ctxEnv) fieldMadeBuffered(op chanOp) bool {
 		}
 		for i, lhs := range as.Lhs {
 			call, ok := ast.Unparen(as.Rhs[i]).(*ast.CallExpr)
-			if !ok || !isMakeChan(e.p.Info, call) || len(call.Args) != 2 || !sameRef(e.p.Info, lhs, op.ch) {
+			if !ok || !isMakeChan(e.p.Info, call) || len(call.Args) != 2 {
+				continue
+			}
+			target := ast.Unparen(lhs)
+			if ix, ok := target.(*ast.IndexExpr); ok {
+				target = ast.Unparen(ix.X)
+			}
+			if !sameRef(e.p.Info, target, base) {
 				continue
 			}
 			if v := e.p.Info.Types[call.Args[1]].Value; v != nil {
@@ -674,44 +732,98 @@ func (e *ctxEnv) goWeight(cf *chanFacts, g *ast.GoStmt) (int, bool) {
 	return e.maxSends(cf, lit.Body)
 }
 
-// maxSends is the most sends on the channel along one run of stmt.
+// maxSends is the most sends on the channel along one run of stmt (to its
+// end or to a return inside it); false when a loop makes it unknown.
 func (e *ctxEnv) maxSends(cf *chanFacts, stmt ast.Stmt) (int, bool) {
-	list := func(l []ast.Stmt) (int, bool) {
-		sum := 0
-		for _, s := range l {
-			n, ok := e.maxSends(cf, s)
+	c, l, ok := e.sendPaths(cf, stmt)
+	return max(c, l, 0), ok
+}
+
+// sendPaths returns the most sends on the channel along the paths through
+// stmt that reach its end (cont) and along those that leave the goroutine
+// inside it — a return, a call that does not return — (leave); -1 when
+// there is no such path. `if err != nil { ch <- err; return }; ch <- v`
+// sends once, not twice. break, continue and goto count as reaching the
+// end (more sends: the capacity stays enough).
+func (e *ctxEnv) sendPaths(cf *chanFacts, stmt ast.Stmt) (cont, leave int, ok bool) {
+	seq := func(list []ast.Stmt) (int, int, bool) {
+		cur, lv := 0, -1
+		for _, st := range list {
+			c, l, ok := e.sendPaths(cf, st)
 			if !ok {
-				return 0, false
+				return 0, 0, false
 			}
-			sum += n
+			if cur < 0 {
+				break // unreachable after a return
+			}
+			if l >= 0 {
+				lv = max(lv, cur+l)
+			}
+			if c >= 0 {
+				cur += c
+			} else {
+				cur = -1
+			}
 		}
-		return sum, true
+		return cur, lv, true
+	}
+	alt := func(cs, ls []int) (int, int) {
+		c, l := -1, -1
+		for _, x := range cs {
+			c = max(c, x)
+		}
+		for _, x := range ls {
+			l = max(l, x)
+		}
+		return c, l
 	}
 	switch s := stmt.(type) {
 	case nil:
-		return 0, true
+		return 0, -1, true
 	case *ast.SendStmt:
 		if e.isChanRef(cf, s.Chan) {
-			return 1, true
+			return 1, -1, true
 		}
-		return 0, true
+		return 0, -1, true
+	case *ast.ReturnStmt:
+		return -1, 0, true
+	case *ast.ExprStmt:
+		if call, ok := ast.Unparen(s.X).(*ast.CallExpr); ok && !e.mayReturn(call) {
+			return -1, 0, true
+		}
+		return 0, -1, true
 	case *ast.GoStmt:
-		return e.goWeight(cf, s)
+		w, ok := e.goWeight(cf, s)
+		return w, -1, ok // the goroutine's sends all count, whatever this one does next
 	case *ast.BlockStmt:
 		if s == nil {
-			return 0, true
+			return 0, -1, true
 		}
-		return list(s.List)
+		return seq(s.List)
 	case *ast.LabeledStmt:
-		return e.maxSends(cf, s.Stmt)
+		return e.sendPaths(cf, s.Stmt)
 	case *ast.IfStmt:
-		i, ok1 := e.maxSends(cf, s.Init)
-		t, ok2 := e.maxSends(cf, s.Body)
-		f, ok3 := e.maxSends(cf, s.Else)
-		return i + max(t, f), ok1 && ok2 && ok3
+		ic, il, ok1 := e.sendPaths(cf, s.Init)
+		tc, tl, ok2 := e.sendPaths(cf, s.Body)
+		fc, fl, ok3 := 0, -1, true
+		if s.Else != nil {
+			fc, fl, ok3 = e.sendPaths(cf, s.Else)
+		}
+		if !ok1 || !ok2 || !ok3 {
+			return 0, 0, false
+		}
+		c, l := alt([]int{tc, fc}, []int{tl, fl})
+		if c >= 0 {
+			c += ic
+		}
+		if l >= 0 {
+			l += ic
+		}
+		return c, max(l, il), true
 	case *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
 		var init ast.Stmt
 		var body *ast.BlockStmt
+		_, isSelect := s.(*ast.SelectStmt)
 		switch s := s.(type) {
 		case *ast.SwitchStmt:
 			init, body = s.Init, s.Body
@@ -720,46 +832,80 @@ func (e *ctxEnv) maxSends(cf *chanFacts, stmt ast.Stmt) (int, bool) {
 		case *ast.SelectStmt:
 			body = s.Body
 		}
-		i, ok := e.maxSends(cf, init)
+		ic, _, ok := e.sendPaths(cf, init)
 		if !ok {
-			return 0, false
+			return 0, 0, false
 		}
-		best := 0
+		var cs, ls []int
+		hasDefault := isSelect
 		for _, cl := range body.List {
-			var n int
+			var c, l int
 			switch cl := cl.(type) {
 			case *ast.CaseClause:
-				n, ok = list(cl.Body)
+				hasDefault = hasDefault || cl.List == nil
+				c, l, ok = seq(cl.Body)
 			case *ast.CommClause:
-				var c int
-				c, ok = e.maxSends(cf, cl.Comm)
-				if ok {
-					n, ok = list(cl.Body)
-					n += c
+				c, l, ok = seq(cl.Body)
+				if send, isSend := cl.Comm.(*ast.SendStmt); isSend && e.isChanRef(cf, send.Chan) {
+					if c >= 0 {
+						c++
+					}
+					if l >= 0 {
+						l++
+					}
 				}
 			}
 			if !ok {
-				return 0, false
+				return 0, 0, false
 			}
-			best = max(best, n)
+			cs, ls = append(cs, c), append(ls, l)
 		}
-		return i + best, true
+		if !hasDefault || len(body.List) == 0 {
+			cs = append(cs, 0)
+		}
+		c, l := alt(cs, ls)
+		if c >= 0 {
+			c += max(ic, 0)
+		}
+		if l >= 0 {
+			l += max(ic, 0)
+		}
+		return c, l, true
 	case *ast.ForStmt, *ast.RangeStmt:
 		if !e.sendsIn(cf, s) {
-			return 0, true
+			if firstReturnIn(s) {
+				return 0, 0, true
+			}
+			return 0, -1, true
 		}
 		if e.sendsEndLoop(cf, s) {
-			return 1, true // every send leaves the loop: one send at most
+			return 1, 1, true // every send leaves the loop: one send at most
 		}
 		if lc, ok := e.p.Inspector.Root().FindNode(s); ok {
 			if n, ok := e.constTrip(lc); ok {
 				b, ok := e.maxSends(cf, loopBody(s))
-				return n * b, ok
+				return n * b, -1, ok
 			}
 		}
-		return 0, false
+		return 0, 0, false
 	}
-	return 0, true
+	return 0, -1, true
+}
+
+// firstReturnIn reports whether n holds a return statement outside
+// function literals.
+func firstReturnIn(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(x ast.Node) bool {
+		switch x.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // minSends is the fewest sends on the channel along one run of stmts that

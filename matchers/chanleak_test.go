@@ -119,6 +119,38 @@ func f(b bool) error {
 	<-ch
 	return nil
 }`},
+		{"send and return, or send", "go1.22", `package a
+func w() error { return nil }
+func f(stop chan struct{}) error {
+	ch := make(chan error)
+	go func() {
+		if err := w(); err != nil {
+			ch <- err // want fix 1
+			return
+		}
+		ch <- nil
+	}()
+	select {
+	case err := <-ch:
+		return err
+	case <-stop:
+		return nil
+	}
+}
+func g() error {
+	ch := make(chan error)
+	go func() {
+		if err := w(); err != nil {
+			ch <- err
+			return
+		}
+		if w() == nil {
+			panic("no")
+		}
+		ch <- nil
+	}()
+	return <-ch
+}`},
 		{"send then work", "go1.22", `package a
 func g() {}
 func f(b bool) {

@@ -25,6 +25,10 @@ type CtxDoneFix struct {
 	Ctx    string      // the context variable, resolved at every operation
 	Ops    []CtxDoneOp // the operations to guard
 	Return []ZeroValue // the results of the return in the ctx.Done() case
+	// CaseBody, when not empty, are indexes into Fix.Nodes of the
+	// statements of the function's own <-ctx.Done() case, copied as the
+	// new cases' body instead of the synthesized return.
+	CaseBody []int
 }
 
 // CtxDoneOpKind says how one operation is guarded.
@@ -949,6 +953,122 @@ func (e *ctxEnv) ownCancel(ctx *types.Var) *types.Var {
 	}
 	v, _ := e.p.Info.ObjectOf(id).(*types.Var)
 	return v
+}
+
+// ownDoneCase returns the body of the function's own case <-ctx.Done() for
+// the same context, when there is exactly one such body (by its text) that
+// can be copied to pos: it ends in a return, holds only assignments,
+// calls, increments and that return (no declarations, branches, nested
+// functions), and every name in it means the same object at pos. The fix
+// then stops the way the function already does (l.err = ctx.Err();
+// return), not with a return of its own.
+func (e *ctxEnv) ownDoneCase(fn inspector.Cursor, ctx *types.Var, pos token.Pos) ([]ast.Stmt, token.Pos) {
+	var found []ast.Stmt
+	var at token.Pos
+	text := ""
+	for c := range fn.Preorder((*ast.CommClause)(nil)) {
+		if f, _ := funcOf(c); f != fn {
+			continue
+		}
+		cc := c.Node().(*ast.CommClause)
+		ch := commRecvChan(cc.Comm)
+		if ch == nil || !e.isCtxDone(ch) || len(cc.Body) == 0 {
+			continue
+		}
+		if as, ok := cc.Comm.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
+			continue
+		}
+		sel := ast.Unparen(ast.Unparen(ch).(*ast.CallExpr).Fun).(*ast.SelectorExpr)
+		if id, ok := ast.Unparen(sel.X).(*ast.Ident); !ok || e.p.Info.Uses[id] != ctx {
+			continue
+		}
+		if _, ok := cc.Body[len(cc.Body)-1].(*ast.ReturnStmt); !ok || !e.copyable(cc.Body, pos) {
+			continue
+		}
+		var b strings.Builder
+		for _, st := range cc.Body {
+			b.WriteString(types.ExprString(stmtExprs(st)) + ";")
+			fmt.Fprintf(&b, "%T;", st)
+		}
+		switch {
+		case found == nil:
+			found, at, text = cc.Body, cc.Pos(), b.String()
+		case b.String() != text:
+			return nil, token.NoPos // two different ways of stopping: do not choose
+		}
+	}
+	return found, at
+}
+
+// stmtExprs is a stand-in expression holding a simple statement's parts,
+// for comparing bodies by text.
+func stmtExprs(st ast.Stmt) ast.Expr {
+	var parts []ast.Expr
+	switch s := st.(type) {
+	case *ast.AssignStmt:
+		parts = append(append(parts, s.Lhs...), s.Rhs...)
+	case *ast.ExprStmt:
+		parts = append(parts, s.X)
+	case *ast.IncDecStmt:
+		parts = append(parts, s.X)
+	case *ast.ReturnStmt:
+		parts = append(parts, s.Results...)
+	}
+	return &ast.CompositeLit{Elts: parts}
+}
+
+// copyable reports whether statements can be copied to pos: simple
+// statements only, no declarations, and every name means the same object
+// at pos.
+func (e *ctxEnv) copyable(stmts []ast.Stmt, pos token.Pos) bool {
+	scope := e.p.ScopeAt(pos)
+	for _, st := range stmts {
+		switch s := st.(type) {
+		case *ast.AssignStmt:
+			if s.Tok == token.DEFINE {
+				return false
+			}
+		case *ast.ExprStmt, *ast.IncDecStmt, *ast.ReturnStmt:
+		default:
+			return false
+		}
+		ok := true
+		ast.Inspect(st, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				ok = false
+			case *ast.SelectorExpr:
+				if sel := e.p.Info.Selections[n]; sel != nil {
+					ast.Inspect(n.X, func(x ast.Node) bool {
+						if id, isID := x.(*ast.Ident); isID && ok {
+							ok = e.resolvesTo(scope, id, pos)
+						}
+						return ok
+					})
+					return false
+				}
+			case *ast.Ident:
+				ok = e.resolvesTo(scope, n, pos)
+			}
+			return ok
+		})
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *ctxEnv) resolvesTo(scope *types.Scope, id *ast.Ident, pos token.Pos) bool {
+	obj := e.p.Info.Uses[id]
+	if obj == nil {
+		return false
+	}
+	if _, pkg := obj.(*types.PkgName); !pkg && obj.Parent() == nil {
+		return true // a field or method name
+	}
+	_, o := scope.LookupParent(id.Name, pos)
+	return o == obj
 }
 
 // cleanupAfter reports whether code that runs after pos inside the

@@ -327,12 +327,29 @@ func (e *ctxEnv) ctxDoneFix(fn inspector.Cursor, ops []chanOp, ctx *types.Var, a
 			return nil, "returning early would skip the " + what + " call after the operation, which others may wait for: move it into a defer first"
 		}
 	}
-	ret, reason := e.ctxReturn(fn.Node(), ops[0].node.Pos(), &nodes)
-	if reason != "" {
-		return nil, reason
+	var retText string
+	if own, at := e.ownDoneCase(fn, ctx, ops[0].node.Pos()); own != nil {
+		for _, op := range ops[1:] {
+			if !e.copyable(own, op.node.Pos()) {
+				own = nil
+			}
+		}
+		if own != nil {
+			for _, st := range own {
+				data.CaseBody = append(data.CaseBody, len(nodes))
+				nodes = append(nodes, st)
+			}
+			retText = fmt.Sprintf("as the case at line %d does", e.line(at))
+		}
 	}
-	data.Return = ret
-	retText := e.returnText(ret, nodes, ctx.Name())
+	if data.CaseBody == nil {
+		ret, reason := e.ctxReturn(fn.Node(), ops[0].node.Pos(), &nodes)
+		if reason != "" {
+			return nil, reason
+		}
+		data.Return = ret
+		retText = e.returnText(ret, nodes, ctx.Name())
+	}
 	msg := ""
 	switch {
 	case len(ops) > 1:

@@ -22,6 +22,9 @@ import (
 //     `case v, ok = <-ch:`. The statement's leading comments and spacing
 //     go to the first new statement; a comment at the end of its line
 //     stays on the case line.
+//
+// The new case returns (see ctxReturn), or does what the function's own
+// <-ctx.Done() case does (CaseBody, copied without its comments).
 //   - AddDoneCase: case <-ctx.Done(): return … is appended to the select.
 func CtxDone(f *File, fd matchers.Finding) error {
 	if fd.Fix == nil {
@@ -36,7 +39,7 @@ func CtxDone(f *File, fd matchers.Finding) error {
 		if op.Node < 0 || op.Node >= len(nodes) {
 			return fmt.Errorf("operation node %d out of range", op.Node)
 		}
-		ret, err := ctxReturn(f, data, nodes)
+		ret, err := ctxCaseBody(f, data, nodes)
 		if err != nil {
 			return err
 		}
@@ -64,17 +67,49 @@ func CtxDone(f *File, fd matchers.Finding) error {
 	return nil
 }
 
-// doneClause builds `case <-ctx.Done(): ret`.
-func doneClause(ctx string, ret *dst.ReturnStmt) *dst.CommClause {
+// doneClause builds `case <-ctx.Done(): body`.
+func doneClause(ctx string, body []dst.Stmt) *dst.CommClause {
 	cc := &dst.CommClause{
 		Comm: &dst.ExprStmt{X: &dst.UnaryExpr{Op: token.ARROW, X: &dst.CallExpr{
 			Fun: &dst.SelectorExpr{X: dst.NewIdent(ctx), Sel: dst.NewIdent("Done")},
 		}}},
-		Body: []dst.Stmt{ret},
+		Body: body,
 	}
 	cc.Decs.Before = dst.NewLine
-	ret.Decs.Before = dst.NewLine
+	for _, st := range body {
+		st.Decorations().Before = dst.NewLine
+		st.Decorations().After = dst.NewLine
+	}
 	return cc
+}
+
+// ctxCaseBody builds the statements of the ctx.Done() case: copies of the
+// function's own case body (CaseBody), or the synthesized return.
+func ctxCaseBody(f *File, data matchers.CtxDoneFix, nodes []ast.Node) ([]dst.Stmt, error) {
+	if len(data.CaseBody) == 0 {
+		ret, err := ctxReturn(f, data, nodes)
+		if err != nil {
+			return nil, err
+		}
+		return []dst.Stmt{ret}, nil
+	}
+	var out []dst.Stmt
+	for _, i := range data.CaseBody {
+		if i < 0 || i >= len(nodes) {
+			return nil, fmt.Errorf("case body node %d out of range", i)
+		}
+		dn, err := f.Node(nodes[i])
+		if err != nil {
+			return nil, err
+		}
+		st, ok := dst.Clone(dn).(dst.Stmt)
+		if !ok {
+			return nil, fmt.Errorf("case body node is %T", dn)
+		}
+		clearDecorations(st)
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // ctxReturn builds the return statement of the ctx.Done() case.
@@ -129,7 +164,7 @@ func clearDecorations(n dst.Node) {
 }
 
 // addDoneCase appends the ctx.Done() case to a select.
-func addDoneCase(f *File, sel *ast.SelectStmt, ctx string, ret *dst.ReturnStmt) error {
+func addDoneCase(f *File, sel *ast.SelectStmt, ctx string, ret []dst.Stmt) error {
 	dn, err := f.Node(sel)
 	if err != nil {
 		return err
@@ -143,7 +178,7 @@ func addDoneCase(f *File, sel *ast.SelectStmt, ctx string, ret *dst.ReturnStmt) 
 }
 
 // wrapInSelect replaces the statement by a select on it and ctx.Done().
-func wrapInSelect(f *File, stmt ast.Stmt, op matchers.CtxDoneOp, ctx string, ret *dst.ReturnStmt) error {
+func wrapInSelect(f *File, stmt ast.Stmt, op matchers.CtxDoneOp, ctx string, ret []dst.Stmt) error {
 	l, i, err := f.locate(stmt)
 	if err != nil {
 		return err
