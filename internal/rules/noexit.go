@@ -32,7 +32,8 @@ watches nothing that could say stop: no receive from a chan struct{} (a done
 or quit channel, a context's Done), no call of a context's Done or Err.`,
 		Fix: `When the goroutine is a function literal and one context variable is in
 scope (as in select-ctx-done), every blocking operation of the loop watches
-it: each send or receive statement — timer channels included, so a ticker
+it (a channel used as a lock, v := <-mu … mu <- v, is left as it is): each
+send or receive statement — timer channels included, so a ticker
 loop stops too — is wrapped in select { case op: case <-ctx.Done(): return },
 and each select without default gets case <-ctx.Done(): return. The
 goroutine then returns once the context is done, at the next operation it
