@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"go/ast"
 	"go/constant"
+	"go/printer"
 	"go/token"
 	"go/types"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -182,6 +184,53 @@ func (s *ssPass) inBubble(fnC inspector.Cursor) bool {
 	return false
 }
 
+// ssDeliberate are words of a comment saying that the goroutines are left
+// unsynchronized on purpose (a test for the race detector, a race the test
+// provokes).
+var ssDeliberate = regexp.MustCompile(`(?i)\b(race|races|racy|racing|on purpose|deliberately|intentionally)\b`)
+
+// deliberate reports whether the code says it does not synchronize on
+// purpose: a comment from the one right above the first go statement to
+// the end of the sleep's line mentions it, or the sleep is in a test whose
+// name has Race in it.
+func (s *ssPass) deliberate(fnC inspector.Cursor, from, to token.Pos) bool {
+	for c := range fnC.Enclosing((*ast.FuncDecl)(nil)) {
+		name := c.Node().(*ast.FuncDecl).Name.Name
+		if strings.HasPrefix(name, "Test") && strings.Contains(name, "Race") {
+			return true
+		}
+	}
+	tf := s.p.Fset.File(to)
+	if tf == nil {
+		return false
+	}
+	first, line := tf.Line(from), tf.Line(to)
+	for _, cg := range s.p.File.Comments {
+		// From the comment right above the first go statement to the end
+		// of the sleep's line.
+		if tf.Line(cg.End()) < first-1 || tf.Line(cg.Pos()) > line {
+			continue
+		}
+		if ssDeliberate.MatchString(cg.Text()) {
+			return true
+		}
+	}
+	return false
+}
+
+// SleepSyncTrace, when not nil, is called with every time.Sleep that
+// follows go statements in its statement list but is left alone, and why:
+// a hook to measure the rule on real code (the rule never sets it).
+var SleepSyncTrace func(pos token.Position, why string)
+
+// ssLine is the first line of n's source, for trace messages.
+func ssLine(p *Pass, n ast.Node) string {
+	var b strings.Builder
+	printer.Fprint(&b, token.NewFileSet(), n)
+	line, _, _ := strings.Cut(b.String(), "\n")
+	return line
+}
+
 // check examines one time.Sleep call.
 func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 	p := s.p
@@ -203,42 +252,6 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 	if k < 0 {
 		return Finding{}, false
 	}
-	// The enclosing function; a loop in between makes it polling, retry or
-	// pacing.
-	var fnC inspector.Cursor
-	found := false
-	for a := range listC.Enclosing((*ast.ForStmt)(nil), (*ast.RangeStmt)(nil), (*ast.FuncLit)(nil), (*ast.FuncDecl)(nil)) {
-		switch a.Node().(type) {
-		case *ast.ForStmt, *ast.RangeStmt:
-			return Finding{}, false
-		}
-		fnC, found = a, true
-		break
-	}
-	if !found {
-		return Finding{}, false
-	}
-	if _, ok := fnC.Node().(*ast.FuncLit); ok && ssInGoroutine(fnC) {
-		return Finding{}, false
-	}
-	if s.inBubble(fnC) {
-		return Finding{}, false
-	}
-	fnNode := fnC.Node()
-	var body *ast.BlockStmt
-	switch fn := fnNode.(type) {
-	case *ast.FuncDecl:
-		body = fn.Body
-	case *ast.FuncLit:
-		body = fn.Body
-	}
-	if body == nil {
-		return Finding{}, false
-	}
-	if s.inGotoLoop(body, stmt) {
-		return Finding{}, false
-	}
-
 	// The go statements of the list before the sleep.
 	first := -1
 	var gos []*ast.GoStmt
@@ -252,16 +265,58 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 	if first < 0 {
 		return Finding{}, false
 	}
+	leave := func(why string) (Finding, bool) {
+		if SleepSyncTrace != nil {
+			SleepSyncTrace(s.p.Fset.Position(call.Pos()), why)
+		}
+		return Finding{}, false
+	}
+	// The enclosing function; a loop in between makes it polling, retry or
+	// pacing.
+	var fnC inspector.Cursor
+	found := false
+	for a := range listC.Enclosing((*ast.ForStmt)(nil), (*ast.RangeStmt)(nil), (*ast.FuncLit)(nil), (*ast.FuncDecl)(nil)) {
+		switch a.Node().(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			return leave("in a loop")
+		}
+		fnC, found = a, true
+		break
+	}
+	if !found {
+		return leave("not in a function")
+	}
+	if _, ok := fnC.Node().(*ast.FuncLit); ok && ssInGoroutine(fnC) {
+		return leave("in a goroutine")
+	}
+	if s.inBubble(fnC) {
+		return leave("in a synctest bubble")
+	}
+	fnNode := fnC.Node()
+	var body *ast.BlockStmt
+	switch fn := fnNode.(type) {
+	case *ast.FuncDecl:
+		body = fn.Body
+	case *ast.FuncLit:
+		body = fn.Body
+	}
+	if body == nil {
+		return leave("no body")
+	}
+	if s.inGotoLoop(body, stmt) {
+		return leave("in a goto loop")
+	}
+
 	// Nothing between the first of them and the sleep synchronizes with
 	// them or waits for anything else.
 	for i := first; i < k; i++ {
 		if !s.regionOK(list[i]) {
-			return Finding{}, false
+			return leave("synchronizes or calls between: " + ssLine(s.p, list[i]))
 		}
 	}
 	fnFacts := s.funcFacts(fnNode, body)
 	if s.startsProcess(body, stmt.Pos()) {
-		return Finding{}, false
+		return leave("starts a process")
 	}
 
 	// The goroutines.
@@ -278,24 +333,40 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 		for _, g := range sums {
 			for _, gd := range g.sleeps {
 				if constant.Compare(gd, token.GEQ, d) {
-					return Finding{}, false
+					return leave("a goroutine sleeps as long")
 				}
 			}
 		}
 	}
 	if after.timing {
-		return Finding{}, false // the code measures the time the sleep took
+		return leave("measures time after")
+	}
+	for _, st := range list[k+1:] {
+		if ssHasSleep(info, st) {
+			// A checkpoint of a test that goes by time (after 5ms this,
+			// after 30ms that), not a wait for the goroutines' end.
+			return leave("another sleep follows")
+		}
+	}
+	if s.deliberate(fnC, gos[0].Pos(), stmt.End()) {
+		return leave("deliberately unsynchronized (comment or Race test)")
 	}
 	for _, g := range sums {
+		if g.startsDeep {
+			return leave("a callee starts goroutines")
+		}
+		if g.unknown && (after.sync || before.holds()) {
+			return leave("calls unknown code and the code releases something after, or holds a lock")
+		}
 		if g.waitGroup {
-			return Finding{}, false // counted by the code's own WaitGroup
+			return leave("counted by the code's own WaitGroup")
 		}
 		if g.timed {
-			return Finding{}, false // the goroutine's work is timed, not finite
+			return leave("timed goroutine")
 		}
 		for _, l := range g.locks {
-			if l.ok && before.locks[l.key] {
-				return Finding{}, false // the code holds the lock they wait for
+			if l.ok && before.locks[l.key] > 0 {
+				return leave("the code holds the lock they take")
 			}
 		}
 	}
@@ -305,7 +376,7 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 		for _, r := range g.syncRefs {
 			if !r.ok {
 				if after.sync {
-					return Finding{}, false
+					return leave("unknown sync operand, the code synchronizes after")
 				}
 				continue
 			}
@@ -313,17 +384,17 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 				continue // results sent on a buffered channel, read afterwards
 			}
 			if after.objs[r.root] {
-				return Finding{}, false
+				return leave("sync operand used after: " + r.root.Name())
 			}
 			for _, sib := range fnFacts.siblings[r.root] {
 				if after.objs[sib] {
-					return Finding{}, false
+					return leave("sync operand's sibling used after: " + sib.Name())
 				}
 			}
 		}
 		for _, obj := range g.condObjs {
 			if after.objs[obj] {
-				return Finding{}, false
+				return leave("loop condition used after: " + obj.Name())
 			}
 		}
 	}
@@ -336,11 +407,11 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 	// typically lets reach that point.
 	for _, g := range sums {
 		if g.never != "" && g.neverRef.ok && after.releases[g.neverRef.root] {
-			return Finding{}, false
+			return leave("server or ticker released after")
 		}
 		for _, b := range g.blockers {
 			if b.call {
-				return Finding{}, false
+				return leave("blocked in a call: " + b.text)
 			}
 		}
 	}
@@ -390,6 +461,24 @@ func (s *ssPass) inGotoLoop(body *ast.BlockStmt, stmt ast.Stmt) bool {
 		return true
 	})
 	return loop
+}
+
+// ssHasSleep reports whether n calls time.Sleep (outside function
+// literals).
+func ssHasSleep(info *types.Info, n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(x ast.Node) bool {
+		switch x := x.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.CallExpr:
+			if ssIsPkgFunc(info, x, "time", "Sleep") {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // ssGoStmts returns the go statements in stmt, not counting those inside
@@ -511,7 +600,11 @@ func (s *ssPass) quietCall(call *ast.CallExpr) bool {
 			return true
 		}
 	}
-	fn := ssCallee(info, call)
+	return ssQuietFunc(ssCallee(info, call))
+}
+
+// ssQuietFunc reports whether fn is one of the functions regionOK allows.
+func ssQuietFunc(fn *types.Func) bool {
 	if fn == nil || fn.Pkg() == nil {
 		return false
 	}
@@ -671,12 +764,26 @@ func (s *ssPass) funcFacts(fn ast.Node, body *ast.BlockStmt) *ssFunc {
 // ssParentOps are the channel and lock operations of the function's own
 // code before the sleep (not in function literals or deferred calls).
 type ssParentOps struct {
-	sends, closes, locks map[string]bool
+	sends, closes map[string]bool
+	// locks counts, per lock, the Lock calls minus the Unlock calls: > 0
+	// means the code holds it during the sleep (a deferred Unlock does not
+	// count: it runs at the return).
+	locks map[string]int
+}
+
+// holds reports whether the code holds some lock during the sleep.
+func (o *ssParentOps) holds() bool {
+	for _, n := range o.locks {
+		if n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *ssPass) parentOps(body *ast.BlockStmt, pos token.Pos) *ssParentOps {
 	info := s.p.Info
-	ops := &ssParentOps{sends: map[string]bool{}, closes: map[string]bool{}, locks: map[string]bool{}}
+	ops := &ssParentOps{sends: map[string]bool{}, closes: map[string]bool{}, locks: map[string]int{}}
 	ast.Inspect(body, func(n ast.Node) bool {
 		if n == nil || n.Pos() >= pos {
 			return false
@@ -695,10 +802,17 @@ func (s *ssPass) parentOps(body *ast.BlockStmt, pos token.Pos) *ssParentOps {
 				}
 				return true
 			}
-			if fn := ssCallee(info, n); fn != nil && ssIsLock(fn) {
-				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
-					if r := s.ref(sel.X, nil); r.ok {
-						ops.locks[r.key] = true
+			if fn := ssCallee(info, n); fn != nil && fn.Signature().Recv() != nil {
+				sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if r := s.ref(sel.X, nil); r.ok {
+					switch {
+					case ssIsLock(fn):
+						ops.locks[r.key]++
+					case strings.HasSuffix(fn.Name(), "Unlock"):
+						ops.locks[r.key]--
 					}
 				}
 			}
@@ -723,9 +837,23 @@ type ssAfter struct {
 	timing bool
 }
 
-var ssReleasing = map[string]bool{
-	"Unlock": true, "RUnlock": true, "Close": true, "Stop": true, "Shutdown": true, "Cancel": true,
-	"Signal": true, "Broadcast": true, "Done": true, "Kill": true, "Store": true, "Swap": true, "CompareAndSwap": true,
+var ssReleasing = []string{
+	"Close", "Stop", "Shutdown", "Cancel", "Kill", "Release", "Signal", "Broadcast",
+	"Interrupt", "Disconnect", "Terminate", "Store", "Swap", "CompareAndSwap",
+}
+
+// ssReleases reports whether a function or method called name typically
+// lets goroutines go on or end: Close, Stop, Shutdown, Cancel… (also as a
+// prefix: StopServer, CloseWrite). Unlock is not among them: it releases
+// goroutines only when the code held the lock during the sleep, which
+// ssParentOps.locks tells.
+func ssReleases(name string) bool {
+	for _, r := range ssReleasing {
+		if strings.HasPrefix(name, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *ssPass) afterUses(body *ast.BlockStmt, end token.Pos, gos []*ast.GoStmt) *ssAfter {
@@ -777,10 +905,17 @@ func (s *ssPass) afterUses(body *ast.BlockStmt, end token.Pos, gos []*ast.GoStmt
 				if v, ok := info.Uses[identOf(n.Fun)].(*types.Var); ok && v != nil {
 					a.sync = true // cancel(), stop()…
 				}
-				if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && ssReleasing[sel.Sel.Name] {
-					a.sync = true
-					if r := s.ref(sel.X, nil); r.ok {
-						a.releases[r.root] = true
+				switch fun := ast.Unparen(n.Fun).(type) {
+				case *ast.SelectorExpr:
+					if ssReleases(fun.Sel.Name) {
+						a.sync = true
+						if r := s.ref(fun.X, nil); r.ok {
+							a.releases[r.root] = true
+						}
+					}
+				case *ast.Ident:
+					if ssReleases(fun.Name) {
+						a.sync = true
 					}
 				}
 				if fn := ssCallee(info, n); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "time" {
@@ -858,16 +993,21 @@ func (s *ssPass) released(b ssBlock, self int, sums []*ssSum, before *ssParentOp
 
 // ssSum summarizes one goroutine.
 type ssSum struct {
-	never     string // why it never finishes, or ""
-	neverRef  ssRef  // what it serves or ticks on (a server, a ticker)
-	starts    bool   // it starts goroutines of its own
-	waitGroup bool   // it calls methods of a sync.WaitGroup
-	timed     bool   // it sets off a timer's function, or loops until a time
-	blockers  []ssBlock
-	locks     []ssRef
-	sends     map[string]bool
-	recvs     map[string]bool
-	closes    map[string]bool
+	never    string // why it never finishes, or ""
+	neverRef ssRef  // what it serves or ticks on (a server, a ticker)
+	starts   bool   // it starts goroutines of its own, in its literal
+	// startsDeep: a function it calls starts goroutines.
+	startsDeep bool
+	waitGroup  bool // it calls methods of a sync.WaitGroup
+	timed      bool // it sets off a timer's function, or loops until a time
+	// unknown: it calls code the rule does not look into (other packages,
+	// interface methods, function values), which may block until released.
+	unknown  bool
+	blockers []ssBlock
+	locks    []ssRef
+	sends    map[string]bool
+	recvs    map[string]bool
+	closes   map[string]bool
 	// syncRefs: every channel, lock or blocking call operand; condObjs: the
 	// variables that decide the goroutine's loops. Code after the sleep
 	// that mentions them synchronizes with the goroutine.
@@ -1101,7 +1241,11 @@ func (w *ssWalker) walk(n ast.Node, subst map[types.Object]ssRef, depth int, loo
 		}
 		switch x := x.(type) {
 		case *ast.GoStmt:
-			sum.starts = true
+			if depth == 0 {
+				sum.starts = true
+			} else {
+				sum.startsDeep = true
+			}
 			return false
 		case *ast.ForStmt:
 			for _, h := range []ast.Node{x.Init, x.Cond, x.Post} {
@@ -1392,14 +1536,20 @@ func (w *ssWalker) call(call *ast.CallExpr, subst map[types.Object]ssRef, depth 
 	if fn == nil {
 		// A function value: a closure of the function is looked into,
 		// others are unknown, assumed to return.
-		if v, ok := info.Uses[identOf(call.Fun)].(*types.Var); ok && w.fn != nil {
-			if lit := w.fn.closures[v]; lit != nil && depth < ssMaxDepth && !w.visited[lit] {
-				w.visited[lit] = true
-				who := w.who
-				w.who = v.Name()
-				w.walk(lit.Body, s.params(nil, lit.Type, call, nil, subst), depth+1, loop)
-				w.who = who
-			}
+		v, _ := info.Uses[identOf(call.Fun)].(*types.Var)
+		var lit *ast.FuncLit
+		if v != nil && w.fn != nil {
+			lit = w.fn.closures[v]
+		}
+		switch {
+		case lit == nil || depth >= ssMaxDepth:
+			sum.unknown = true
+		case !w.visited[lit]:
+			w.visited[lit] = true
+			who := w.who
+			w.who = v.Name()
+			w.walk(lit.Body, s.params(nil, lit.Type, call, nil, subst), depth+1, loop)
+			w.who = who
 		}
 		return
 	}
@@ -1433,29 +1583,35 @@ func (w *ssWalker) call(call *ast.CallExpr, subst map[types.Object]ssRef, depth 
 		if recvX != nil {
 			r = s.ref(recvX, subst)
 		}
-		sum.syncRefs = append(sum.syncRefs, r)
+		// Locks are not operands the code after the sleep must stay away
+		// from (reading the results under the same mutex is the point);
+		// a lock the code holds during the sleep is (see check).
 		switch {
 		case ssRecvNamed(fn) == "WaitGroup":
 			sum.waitGroup = true
 		case ssIsLock(fn):
 			sum.locks = append(sum.locks, r)
+		case strings.HasSuffix(name, "Unlock"):
 		case name == "Wait":
+			sum.syncRefs = append(sum.syncRefs, r)
 			sum.blockers = append(sum.blockers, ssBlock{call: true, text: w.who + " waits in " + w.text(call.Fun)})
+		default:
+			sum.syncRefs = append(sum.syncRefs, r)
 		}
 		return
 	}
 	if ssIsLock(fn) && recvX != nil {
 		// A lock of another type (its own methods are looked into below
 		// when the package declares them).
-		r := s.ref(recvX, subst)
-		sum.syncRefs = append(sum.syncRefs, r)
-		sum.locks = append(sum.locks, r)
+		sum.locks = append(sum.locks, s.ref(recvX, subst))
 	}
 	// Functions and methods of the package: look inside.
 	if fn.Pkg() == s.p.Pkg && s.p.Pkg != nil {
 		origin := fn.Origin()
 		if decl := s.decl(origin); decl != nil && decl.Body != nil {
-			if depth < ssMaxDepth && !w.visited[decl] {
+			if depth >= ssMaxDepth {
+				sum.unknown = true
+			} else if !w.visited[decl] {
 				w.visited[decl] = true
 				who := w.who
 				w.who = fn.Name()
@@ -1464,6 +1620,9 @@ func (w *ssWalker) call(call *ast.CallExpr, subst map[types.Object]ssRef, depth 
 			}
 			return
 		}
+	}
+	if !ssQuietFunc(fn) && !(path == "sync" || path == "sync/atomic") {
+		sum.unknown = true
 	}
 	if ssServers[name] {
 		var r ssRef

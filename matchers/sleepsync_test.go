@@ -63,11 +63,11 @@ func TestSleepSync(t *testing.T) {
 	fset := token.NewFileSet()
 	imp := importer.ForCompiler(fset, "source", nil)
 	cases := []struct{ name, src string }{
-		{"two sleeps in a row: only the first", `package a
+		{"two sleeps in a row: a test going by time, neither", `package a
 import "time"
 func f(out []int) {
 	go func() { out[0] = 1 }()
-	time.Sleep(1) // want fix
+	time.Sleep(1)
 	time.Sleep(2)
 }`},
 		{"sleep in a case clause", `package a

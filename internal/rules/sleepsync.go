@@ -54,8 +54,10 @@ call Done when the function panics, so Wait cannot let the program exit
 before the panic is reported); wg.Go captures the loop variables exactly as
 the literal did (per iteration, which Go 1.25 implies).
 
-Tier: review. The fix is meant to change when the code after the sleep
-runs, and in these edge cases that is not what the author wanted:
+Tier: review, for every shape. The fix is meant to change when the code
+after the sleep runs; even for a goroutine that only writes a slice
+element, the function alone cannot show that the sleep did not also cover
+something else. The edge cases where that is not what the author wanted:
 - A goroutine takes longer than the sleep: the code now waits for it
   (that is the point), which may be much longer — a goroutine that calls
   into another package (the rule does not look there) and blocks forever
@@ -70,13 +72,18 @@ runs, and in these edge cases that is not what the author wanted:
   the Wait hangs (before the fix, the results were lost or the close after
   the sleep panicked).
 
-Termination check. The goroutine's literal, and the functions and methods of
-the package it calls (three calls deep), must not contain:
+Termination check. The goroutine's literal, the functions and methods of the
+package it calls and the closures of the function it runs (work := func…,
+never assigned again), three calls deep, are read for what would keep it
+from finishing. Reported without a fix, with the goroutine's line and the
+reason in the message:
 - a loop without condition and without exit (return, break out of it, goto,
-  panic, os.Exit, log.Fatal, runtime.Goexit, t.Fatal/FailNow);
-- a call named ListenAndServe, ListenAndServeTLS, Serve or ServeTLS (a
-  server runs until it is shut down);
-- an empty select {}, or a range over a ticker's channel (never closed);
+  panic, os.Exit, log.Fatal, runtime.Goexit, t.Fatal/FailNow): "loops
+  forever";
+- a call named ListenAndServe, ListenAndServeTLS, Serve or ServeTLS, unless
+  the code shuts that server down after the sleep (Shutdown, Close…);
+- an empty select {}, or a range over a ticker's channel (never closed)
+  unless the code stops the ticker after the sleep;
 - a receive, range, or select (without default) that nothing before the
   sleep can complete: a single receive needs a send or close of the channel
   in the function before the sleep (not in a deferred call) or in another of
@@ -85,21 +92,20 @@ the package it calls (three calls deep), must not contain:
 - an unbuffered send (or a send on a channel the function did not make
   with a buffer) that no other goroutine of the group receives;
 - in a loop without condition, a select with a default that spins on a
-  channel nothing closes before the sleep;
-- a call that waits for a peer: a method named Accept, Read…, Recv, Scan or
-  Wait (except on bytes and strings types), exec.Cmd Run/Output, io.Copy,
-  io.ReadAll, io.ReadFull and friends; sync.Cond.Wait.
-Such a finding is reported without a fix, and its message names the
-goroutine's line and the reason. Calls of other packages, interface methods
-and function values are otherwise assumed to return.
+  channel nothing closes before the sleep.
+Calls of other packages, interface methods and function values are assumed
+to return — unless the code gives a sign that they may be blocked until it
+releases them (see Left alone). That assumption is the first edge case of
+the review tier.
 
-Also reported without a fix: a goroutine that starts goroutines of its own
-(the WaitGroup would not wait for those); a labeled go statement; a sleep
-whose duration calls a function, receives or could panic (the Wait drops
-it); a goroutine call whose bound values have a type the file cannot write
-(an unexported type of another package, a package the file does not
-import); a file where sync cannot be named (dot-imported, or the name
-shadowed at the declaration).`,
+Also reported without a fix: a goroutine whose literal starts goroutines of
+its own (the WaitGroup would not wait for those); a labeled go statement; a
+sleep whose duration calls a function, receives, or could panic (an index,
+an explicit dereference, a division by a variable: the Wait drops it); a
+goroutine call whose bound values have a type the file cannot write (an
+unexported type of another package, a package the file does not import);
+a file where sync cannot be named (dot-imported, or the name shadowed where
+the WaitGroup is declared).`,
 		Wrong: `results := make([]int, len(jobs))
 for i, j := range jobs {
 	go func() {
@@ -119,37 +125,64 @@ for i, j := range jobs {
 }
 wg.Wait() // wait for the workers
 return results`,
-		LeftAlone: `A sleep is only considered when it is a statement of the same statement list
-as (or a list enclosing) go statements before it, in the same function. It
-is left alone when:
+		LeftAlone: `Only a time.Sleep statement in the same statement list as go statements
+before it (directly, or nested in loops, ifs, switches and blocks of that
+list), in the same function, is considered. It is left alone — nothing is
+reported — when:
 - it is inside a goroutine (a go func literal, or a function passed to a Go
-  method such as WaitGroup.Go or errgroup.Group.Go);
-- it is in a loop of its function (for, range, or a backward goto): polling,
-  retry, backoff and pacing;
-- no goroutine is started before it in its statement list;
-- between the first of those go statements and the sleep the function does
+  method such as WaitGroup.Go or errgroup.Group.Go), in a synctest bubble
+  (a function given to synctest.Run or synctest.Test: the clock is fake),
+  or in the time package's own tests;
+- it is in a loop of its function (for, range, or a backward goto):
+  polling, retry, backoff and pacing;
+- between the first of the go statements and the sleep the function does
   anything but compute, start goroutines, send on and close channels, and
   call formatting, logging, strings, strconv, math, sort, slices, maps,
   bytes, errors, atomics, time.Now/Since and a test's Log/Error/Fatal: a
   receive, a select, a Wait, a Lock, a Close, a call of the package or
   another sleep means the goroutines may already be waited for, or the
   sleep waits for something else;
+- another time.Sleep follows in the same list: a test that goes by time
+  (after 5ms the job still runs, after 30ms it is done);
+- the code after the sleep measures time (time.Since, time.Until,
+  Time.Sub): the sleep's length is what it is about;
 - the function starts a process before the sleep (exec.Cmd Start or Run,
-  os.StartProcess): the sleep may give the process time;
+  os.StartProcess, syscall.ForkExec): the sleep may give the process time;
+- a comment from the line above the first go statement to the sleep's line
+  says the code races on purpose (race, racy, on purpose, deliberately,
+  intentionally), or the test's name contains Race: the goroutines are left
+  unsynchronized for the race detector;
 - after the sleep (or in a deferred call or another function literal of
-  the function) the code mentions a channel, lock or blocking call operand
-  the goroutines use, or a variable their loops depend on (a stop flag, a
+  the function, which may run later) the code mentions a channel or blocking
+  call operand the goroutines use (also a channel or sync value passed to a
+  call goroutine), or a variable their loops depend on (a stop flag; a
   context and its cancel func, which come from the same assignment): the
   sleep lets them get going or reach a point (a test checking that a
   goroutine blocks), it does not wait for their end. Results sent on a
-  buffered channel and read after the sleep do not count;
-- the function holds (has locked before the sleep) a mutex a goroutine
-  locks: the goroutine cannot finish before the Unlock;
+  buffered channel made in the function and read after the sleep do not
+  count, nor does reading results under the mutex the goroutines take;
+- the code holds, during the sleep, a lock a goroutine takes (Lock, RLock,
+  any …Lock method but TryLock, Acquire; counted as Lock calls minus Unlock
+  calls before the sleep, a deferred Unlock not counting): the goroutine
+  cannot finish before the Unlock;
+- a goroutine calls code the rule does not read, and the code holds a lock
+  during the sleep, or after the sleep operates on a channel, calls a
+  function value (cancel()) or a method or function whose name starts with
+  Close, Stop, Shutdown, Cancel, Kill, Release, Signal, Broadcast,
+  Interrupt, Disconnect or Terminate, or an atomic Store/Swap: the goroutine
+  may be blocked until then, and a Wait would deadlock;
+- a goroutine blocks in a call that waits for a peer (a method named
+  Accept, Read…, Recv, Scan or Wait, except on bytes and strings types;
+  exec.Cmd Run/Output; io.Copy, io.ReadAll, io.ReadFull and friends;
+  sync.Cond.Wait): the sleep typically lets it reach that point;
 - a goroutine sleeps (or waits on time.After) at least as long as the sleep,
-  with constant durations: a watchdog or a delayed action, not work the
-  sleep waits for;
+  with constant durations, sets off a time.AfterFunc, or loops until a time
+  (time.Now in a loop condition): a watchdog or timed work, not work the
+  sleep waits for to finish;
 - a goroutine calls methods of a sync.WaitGroup: the code has its own
-  WaitGroup and should call its Wait; a second one would only confuse.
+  WaitGroup and should call its Wait; a second one would only confuse;
+- a function of the package that a goroutine calls starts goroutines of its
+  own: the WaitGroup could not wait for them.
 A Sleep of another package or a method called Sleep is never matched: the
 call is recognized by object identity, whatever the import is called.`,
 	},
