@@ -303,6 +303,11 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 	if body == nil {
 		return leave("no body")
 	}
+	if fd, ok := fnNode.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "init" {
+		// Goroutines started by init serve the whole program: the sleep
+		// gives them time to start.
+		return leave("in init")
+	}
 	if s.inGotoLoop(body, stmt) {
 		return leave("in a goto loop")
 	}
@@ -408,6 +413,9 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 	for _, g := range sums {
 		if g.never != "" && g.neverRef.ok && after.releases[g.neverRef.root] {
 			return leave("server or ticker released after")
+		}
+		if g.neverCtx && (after.sync || after.objs[g.neverRef.root] || ssAnyObj(after.objs, fnFacts.siblings[g.neverRef.root])) {
+			return leave("context-bound goroutine, cancelled or handed on after")
 		}
 		for _, b := range g.blockers {
 			if b.call {
@@ -994,7 +1002,9 @@ func (s *ssPass) released(b ssBlock, self int, sums []*ssSum, before *ssParentOp
 // ssSum summarizes one goroutine.
 type ssSum struct {
 	never    string // why it never finishes, or ""
-	neverRef ssRef  // what it serves or ticks on (a server, a ticker)
+	neverRef ssRef  // what it serves or ticks on (a server, a ticker, a context)
+	// neverCtx: it never finishes until its context (neverRef) is cancelled.
+	neverCtx bool
 	starts   bool   // it starts goroutines of its own, in its literal
 	// startsDeep: a function it calls starts goroutines.
 	startsDeep bool
@@ -1185,6 +1195,17 @@ func (s *ssPass) summarize(g *ast.GoStmt, fn *ssFunc) *ssSum {
 		return sum
 	}
 	w.call(g.Call, nil, 0, false)
+	// A call the rule cannot read that is handed a context typically runs
+	// until the context is cancelled (a server, a worker loop).
+	if !s.readable(g.Call, fn) {
+		for _, a := range g.Call.Args {
+			if ssIsContext(info.TypeOf(a)) {
+				w.never(w.text(g.Call.Fun)+" may run until its context is cancelled", s.ref(a, nil))
+				sum.neverCtx = sum.never != "" && sum.neverRef.ok
+				break
+			}
+		}
+	}
 	// Channels and sync values handed to the goroutine are operands of its
 	// synchronization, whether or not its code could be read.
 	vals := append([]ast.Expr(nil), g.Call.Args...)
@@ -1207,6 +1228,35 @@ func (s *ssPass) summarize(g *ast.GoStmt, fn *ssFunc) *ssSum {
 		}
 	}
 	return sum
+}
+
+// readable reports whether the rule reads the code call runs: a function
+// or method of the package with a body, or a closure of the function.
+func (s *ssPass) readable(call *ast.CallExpr, fn *ssFunc) bool {
+	if f := ssCallee(s.p.Info, call); f != nil {
+		if f.Pkg() != s.p.Pkg || s.p.Pkg == nil {
+			return false
+		}
+		d := s.decl(f.Origin())
+		return d != nil && d.Body != nil
+	}
+	v, ok := s.p.Info.Uses[identOf(call.Fun)].(*types.Var)
+	return ok && fn != nil && fn.closures[v] != nil
+}
+
+// ssIsContext reports whether t is context.Context.
+func ssIsContext(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "context" && n.Obj().Name() == "Context"
+}
+
+func ssAnyObj(set map[types.Object]bool, objs []types.Object) bool {
+	for _, o := range objs {
+		if set[o] {
+			return true
+		}
+	}
+	return false
 }
 
 // ssWalker collects the facts of one goroutine's code.

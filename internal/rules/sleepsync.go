@@ -92,7 +92,12 @@ reason in the message:
 - an unbuffered send (or a send on a channel the function did not make
   with a buffer) that no other goroutine of the group receives;
 - in a loop without condition, a select with a default that spins on a
-  channel nothing closes before the sleep.
+  channel nothing closes before the sleep;
+- a goroutine started with a call the rule cannot read (a function of
+  another package, an interface method, a function value) that is handed a
+  context.Context: such a call typically runs until the context is
+  cancelled (a relay, a worker loop) — left alone instead when the code
+  cancels or uses the context after the sleep.
 Calls of other packages, interface methods and function values are assumed
 to return — unless the code gives a sign that they may be blocked until it
 releases them (see Left alone). That assumption is the first edge case of
@@ -132,7 +137,9 @@ reported — when:
 - it is inside a goroutine (a go func literal, or a function passed to a Go
   method such as WaitGroup.Go or errgroup.Group.Go), in a synctest bubble
   (a function given to synctest.Run or synctest.Test: the clock is fake),
-  or in the time package's own tests;
+  in the time package's own tests, or in an init function (goroutines
+  started there serve the whole program; the sleep gives them time to
+  start);
 - it is in a loop of its function (for, range, or a backward goto):
   polling, retry, backoff and pacing;
 - between the first of the go statements and the sleep the function does
