@@ -1005,7 +1005,7 @@ type ssSum struct {
 	neverRef ssRef  // what it serves or ticks on (a server, a ticker, a context)
 	// neverCtx: it never finishes until its context (neverRef) is cancelled.
 	neverCtx bool
-	starts   bool   // it starts goroutines of its own, in its literal
+	starts   bool // it starts goroutines of its own, in its literal
 	// startsDeep: a function it calls starts goroutines.
 	startsDeep bool
 	waitGroup  bool // it calls methods of a sync.WaitGroup
