@@ -356,6 +356,13 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 	if s.deliberate(fnC, gos[0].Pos(), stmt.End()) {
 		return leave("deliberately unsynchronized (comment or Race test)")
 	}
+	for _, g := range gos {
+		if ssEndsInFailure(g) {
+			// go func() { f(); panic("did not block") }(): the sleep
+			// gives f time to block; the goroutine is not meant to end.
+			return leave("a goroutine ends in a panic or exit")
+		}
+	}
 	for _, g := range sums {
 		if g.startsDeep {
 			return leave("a callee starts goroutines")
@@ -469,6 +476,37 @@ func (s *ssPass) inGotoLoop(body *ast.BlockStmt, stmt ast.Stmt) bool {
 		return true
 	})
 	return loop
+}
+
+// ssEndsInFailure reports whether the goroutine started by g is a literal
+// whose last statement panics or ends the program or the test (panic,
+// os.Exit, log.Fatal…, t.Fatal…, runtime.Goexit): reaching its end is the
+// failure the code watches for.
+func ssEndsInFailure(g *ast.GoStmt) bool {
+	lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit)
+	if !ok || len(lit.Body.List) == 0 {
+		return false
+	}
+	es, ok := lit.Body.List[len(lit.Body.List)-1].(*ast.ExprStmt)
+	if !ok {
+		return false
+	}
+	call, ok := ast.Unparen(es.X).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	name := ""
+	switch fun := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		name = fun.Name
+	case *ast.SelectorExpr:
+		name = fun.Sel.Name
+	}
+	switch name {
+	case "panic", "Exit", "Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "Goexit", "FailNow":
+		return true
+	}
+	return false
 }
 
 // ssHasSleep reports whether n calls time.Sleep (outside function

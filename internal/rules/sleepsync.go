@@ -186,6 +186,10 @@ reported — when:
   with constant durations, sets off a time.AfterFunc, or loops until a time
   (time.Now in a loop condition): a watchdog or timed work, not work the
   sleep waits for to finish;
+- a goroutine's literal ends in a panic, os.Exit, log.Fatal, t.Fatal or
+  runtime.Goexit (go func() { f(); panic("did not block") }()): reaching its
+  end is the failure the code watches for, the sleep gives it time to
+  block;
 - a goroutine calls methods of a sync.WaitGroup: the code has its own
   WaitGroup and should call its Wait; a second one would only confuse;
 - a function of the package that a goroutine calls starts goroutines of its
