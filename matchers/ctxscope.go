@@ -1038,15 +1038,18 @@ func (e *ctxEnv) copyable(stmts []ast.Stmt, pos token.Pos) bool {
 			case *ast.FuncLit:
 				ok = false
 			case *ast.SelectorExpr:
-				if sel := e.p.Info.Selections[n]; sel != nil {
-					ast.Inspect(n.X, func(x ast.Node) bool {
-						if id, isID := x.(*ast.Ident); isID && ok {
-							ok = e.resolvesTo(scope, id, pos)
-						}
-						return ok
-					})
-					return false
-				}
+				// A field, a method or a qualified name: only the operand's
+				// names are looked up, not the selected one.
+				ast.Inspect(n.X, func(x ast.Node) bool {
+					if _, isLit := x.(*ast.FuncLit); isLit {
+						ok = false
+					}
+					if id, isID := x.(*ast.Ident); isID && ok {
+						ok = e.resolvesTo(scope, id, pos)
+					}
+					return ok
+				})
+				return false
 			case *ast.Ident:
 				ok = e.resolvesTo(scope, n, pos)
 			}

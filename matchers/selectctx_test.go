@@ -177,6 +177,98 @@ func escapes(ctx context.Context) chan int {
 	go func() { c <- 1 }() // want fix
 	return c
 }`},
+		{"private and escaping channels", "go1.22", `package a
+import "context"
+func private(ctx context.Context, n int) int {
+	c := make(chan int)
+	for i := range n {
+		go func() { c <- i }()
+	}
+	defer func() {
+		for range n - 1 {
+			<-c
+		}
+	}()
+	return <-c
+}
+func generator(ctx context.Context, n int) <-chan int {
+	c := make(chan int)
+	go func() {
+		defer close(c)
+		for i := range n {
+			c <- i // want fix
+		}
+	}()
+	return c
+}
+func handedOn(ctx context.Context, use func(chan int)) {
+	c := make(chan int)
+	go func() {
+		for {
+			c <- 1 // want fix
+		}
+	}()
+	use(c)
+}
+func firstWins(ctx context.Context, n int) int {
+	c := make(chan int)
+	for i := range n {
+		go func() { c <- i }() // want fix
+	}
+	return <-c
+}`},
+		{"locks made of channels", "go1.22", `package a
+import "context"
+func f(ctx context.Context, mu chan []int, xs []int) {
+	for _, x := range xs {
+		b := <-mu
+		b = append(b, x)
+		mu <- b
+	}
+	for range xs {
+		<-mu // the function uses mu as a lock: all its operations on mu are left alone
+		mu <- nil
+	}
+}
+func g(ctx context.Context, mu chan []int, xs []int) {
+	for range xs {
+		<-mu // want fix
+		mu <- nil // want fix
+	}
+}`},
+		{"own done case", "go1.22", `package a
+import (
+	"context"
+	"strings"
+)
+type l struct {
+	out chan int
+	err error
+}
+func (x *l) f(ctx context.Context, xs []int) {
+	go func() {
+		for _, v := range xs {
+			select {
+			case <-ctx.Done():
+				x.err = ctx.Err()
+				return
+			default:
+			}
+			x.out <- v // want fix
+		}
+	}()
+}
+func g(ctx context.Context, xs []int, out chan int) string {
+	for _, v := range xs {
+		select {
+		case <-ctx.Done():
+			return strings.ToUpper("stopped")
+		default:
+		}
+		out <- v // want fix
+	}
+	return ""
+}`},
 		{"cleanup after", "go1.22", `package a
 import (
 	"context"
