@@ -86,7 +86,7 @@ func SleepSync(p *Pass) []Finding {
 	if p.Pkg != nil && strings.TrimSuffix(p.Pkg.Path(), "_test") == "time" {
 		return nil // the time package's own tests: the sleep is what they test
 	}
-	s := &ssPass{p: p, fns: map[ast.Node]*ssFunc{}}
+	s := &ssPass{p: p, fns: map[ast.Node]*ssFunc{}, named: map[ast.Node]map[string]bool{}}
 	var out []Finding
 	for c := range p.Inspector.Root().Preorder((*ast.CallExpr)(nil)) {
 		call := c.Node().(*ast.CallExpr)
@@ -109,6 +109,7 @@ type ssPass struct {
 	p     *Pass
 	decls map[*types.Func]*ast.FuncDecl // functions of the package, built lazily
 	fns   map[ast.Node]*ssFunc
+	named map[ast.Node]map[string]bool // WaitGroup names given to fixes, per function
 }
 
 // ssFunc caches facts about the function that holds a sleep.
@@ -312,14 +313,37 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 		return leave("in a goto loop")
 	}
 
-	// Nothing between the first of them and the sleep synchronizes with
-	// them or waits for anything else.
-	for i := first; i < k; i++ {
-		if !s.regionOK(list[i]) {
-			return leave("synchronizes or calls between: " + ssLine(s.p, list[i]))
+	// The goroutines the sleep waits for: those started after the last
+	// statement before the sleep that synchronizes or calls out (nothing
+	// from there to the sleep waits for anything). Goroutines started
+	// before that statement must be ones the code visibly synchronizes
+	// with in between; otherwise the sleep may be waiting for them too.
+	fnFacts := s.funcFacts(fnNode, body)
+	r := k
+	for r > 0 && s.regionOK(list[r-1]) {
+		r--
+	}
+	if r > first {
+		cut := ssLine(s.p, list[r-1])
+		for i := first; i < r; i++ {
+			for _, g := range ssGoStmts(list[i]) {
+				if !s.synchronizedBefore(g, s.summarize(g, fnFacts), list[i+1:r], fnFacts) {
+					return leave("synchronizes or calls between: " + cut)
+				}
+			}
+		}
+		first, gos = -1, nil
+		for i := r; i < k; i++ {
+			g := ssGoStmts(list[i])
+			if len(g) > 0 && first < 0 {
+				first = i
+			}
+			gos = append(gos, g...)
+		}
+		if first < 0 {
+			return leave("synchronizes or calls between: " + cut)
 		}
 	}
-	fnFacts := s.funcFacts(fnNode, body)
 	if s.startsProcess(body, stmt.Pos()) {
 		return leave("starts a process")
 	}
@@ -330,7 +354,7 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 		sums[i] = s.summarize(g, fnFacts)
 	}
 	before := s.parentOps(body, stmt.Pos())
-	after := s.afterUses(body, stmt.End(), gos)
+	after := s.afterUses(body, stmt.Pos(), stmt.End(), gos)
 
 	// A goroutine that sleeps at least as long is a timer, not work the
 	// sleep waits for.
@@ -347,6 +371,9 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 		return leave("measures time after")
 	}
 	for _, st := range list[k+1:] {
+		if len(ssGoStmts(st)) > 0 {
+			break // a new phase starts: this sleep ended the last one
+		}
 		if ssHasSleep(info, st) {
 			// A checkpoint of a test that goes by time (after 5ms this,
 			// after 30ms that), not a wait for the goroutines' end.
@@ -542,6 +569,54 @@ func ssGoStmts(stmt ast.Stmt) []*ast.GoStmt {
 		return true
 	})
 	return out
+}
+
+// synchronizedBefore reports whether the goroutine started by g is dealt
+// with in stmts (the statements after g's up to the last synchronization
+// point before the sleep): an earlier time.Sleep statement of the list ends
+// its phase, or the goroutine has channel or WaitGroup operands and stmts
+// mention one of them (outside function literals) — receive from it, Wait
+// on it, hand it to a function that does.
+func (s *ssPass) synchronizedBefore(g *ast.GoStmt, sum *ssSum, stmts []ast.Stmt, fn *ssFunc) bool {
+	for _, st := range stmts {
+		// An earlier sleep of the list ends the goroutine's phase: it is
+		// that sleep's to wait for (and this rule's to fix there).
+		if es, ok := st.(*ast.ExprStmt); ok {
+			if call, ok := ast.Unparen(es.X).(*ast.CallExpr); ok && ssIsPkgFunc(s.p.Info, call, "time", "Sleep") {
+				return true
+			}
+		}
+	}
+	roots := map[types.Object]bool{}
+	for _, r := range sum.syncRefs {
+		if r.ok {
+			roots[r.root] = true
+			for _, sib := range fn.siblings[r.root] {
+				roots[sib] = true
+			}
+		}
+	}
+	if len(roots) == 0 {
+		return false
+	}
+	found := false
+	for _, st := range stmts {
+		ast.Inspect(st, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.Ident:
+				if roots[s.p.Info.Uses[n]] {
+					found = true
+				}
+			}
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // regionOK reports whether stmt, which lies between the first go statement
@@ -902,8 +977,9 @@ func ssReleases(name string) bool {
 	return false
 }
 
-func (s *ssPass) afterUses(body *ast.BlockStmt, end token.Pos, gos []*ast.GoStmt) *ssAfter {
+func (s *ssPass) afterUses(body *ast.BlockStmt, start, end token.Pos, gos []*ast.GoStmt) *ssAfter {
 	info := s.p.Info
+	writes := ssWrites(info, body)
 	a := &ssAfter{objs: map[types.Object]bool{}, releases: map[types.Object]bool{}}
 	set := map[ast.Node]bool{}
 	for _, g := range gos {
@@ -965,7 +1041,7 @@ func (s *ssPass) afterUses(body *ast.BlockStmt, end token.Pos, gos []*ast.GoStmt
 					}
 				}
 				if fn := ssCallee(info, n); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "time" {
-					if fn.Name() == "Since" || fn.Name() == "Until" || (fn.Name() == "Sub" && fn.Signature().Recv() != nil) {
+					if (fn.Name() == "Since" || fn.Name() == "Until" || (fn.Name() == "Sub" && fn.Signature().Recv() != nil)) && s.spans(n, start, writes) {
 						a.timing = true
 					}
 				}
@@ -975,6 +1051,61 @@ func (s *ssPass) afterUses(body *ast.BlockStmt, end token.Pos, gos []*ast.GoStmt
 	}
 	visit(body, false)
 	return a
+}
+
+// ssWrites returns, per variable of body, the positions where it is
+// defined or assigned.
+func ssWrites(info *types.Info, body *ast.BlockStmt) map[types.Object][]token.Pos {
+	w := map[types.Object][]token.Pos{}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			for _, l := range n.Lhs {
+				if id, ok := ast.Unparen(l).(*ast.Ident); ok {
+					if obj := info.ObjectOf(id); obj != nil {
+						w[obj] = append(w[obj], id.Pos())
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			for _, id := range n.Names {
+				if obj := info.Defs[id]; obj != nil {
+					w[obj] = append(w[obj], id.Pos())
+				}
+			}
+		}
+		return true
+	})
+	return w
+}
+
+// spans reports whether the time measurement call (time.Since(t),
+// time.Until(t), a.Sub(b)) after the sleep uses a time taken before the
+// sleep (at sleepPos): the last write before the call of a variable it
+// reads comes before the sleep.
+func (s *ssPass) spans(call *ast.CallExpr, sleepPos token.Pos, writes map[types.Object][]token.Pos) bool {
+	found := false
+	ast.Inspect(call, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || found {
+			return !found
+		}
+		obj, ok := s.p.Info.Uses[id].(*types.Var)
+		if !ok {
+			return true
+		}
+		last := token.NoPos
+		for _, p := range writes[obj] {
+			if p < call.Pos() && p > last {
+				last = p
+			}
+		}
+		if last.IsValid() && last < sleepPos {
+			found = true
+		}
+		return true
+	})
+	return found
 }
 
 // ssSendOnly reports whether the goroutines only send on the channel key
@@ -1677,6 +1808,7 @@ func (w *ssWalker) call(call *ast.CallExpr, subst map[types.Object]ssRef, depth 
 		switch {
 		case ssRecvNamed(fn) == "WaitGroup":
 			sum.waitGroup = true
+			sum.syncRefs = append(sum.syncRefs, r)
 		case ssIsLock(fn):
 			sum.locks = append(sum.locks, r)
 		case strings.HasSuffix(name, "Unlock"):
@@ -1814,10 +1946,30 @@ func (s *ssPass) fix(fnNode ast.Node, list []ast.Stmt, first int, sleep *ast.Exp
 	if !p.CanQualify(top.Pos(), "sync", "sync") {
 		return nil, ssSyncUnnamed(p, top.Pos())
 	}
-	wg := FreshName(p, fnNode, top.Pos(), "wg")
+	// Each sleep of a function gets its own WaitGroup: the fixes of
+	// successive phases of one statement list go in together.
+	if s.named[fnNode] == nil {
+		s.named[fnNode] = map[string]bool{}
+	}
+	wg := ""
+	for i := 1; wg == ""; i++ {
+		name := "wg"
+		if i > 1 {
+			name += strconv.Itoa(i)
+		}
+		if !s.named[fnNode][name] && FreshName(p, fnNode, top.Pos(), name) == name {
+			wg = name
+		}
+	}
 	useGo := p.AtLeast("go1.25")
 	data := SleepSyncFix{WG: wg}
-	lists := []ast.Node{listC.Node()}
+	// The sleep's own list is not among the Lists: the rewrite finds the
+	// statements it edits there by identity, and the WaitGroups of the
+	// phases of one list have different names, so the fixes of a list's
+	// phases need not wait for one another (the engine would take one
+	// round per phase, at most four).
+	block := listC.Node()
+	var lists []ast.Node
 	nodes := []ast.Node{sleep, top}
 	for _, g := range gos {
 		gc, ok := p.Inspector.Root().FindNode(g)
@@ -1830,7 +1982,9 @@ func (s *ssPass) fix(fnNode ast.Node, list []ast.Stmt, first int, sleep *ast.Exp
 		default:
 			return nil, fmt.Sprintf("the go statement at line %d is labeled", s.line(g.Pos()))
 		}
-		lists = append(lists, parent)
+		if parent != block {
+			lists = append(lists, parent)
+		}
 		var spec SleepSyncGo
 		if lit, ok := ast.Unparen(g.Call.Fun).(*ast.FuncLit); ok {
 			lists = append(lists, lit.Body)
@@ -1845,6 +1999,7 @@ func (s *ssPass) fix(fnNode ast.Node, list []ast.Stmt, first int, sleep *ast.Exp
 		data.Goroutines = append(data.Goroutines, spec)
 		nodes = append(nodes, g)
 	}
+	s.named[fnNode][wg] = true
 	return &Fix{
 		Message: ssFixMessage,
 		Anchor:  sleep,

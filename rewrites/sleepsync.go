@@ -17,9 +17,9 @@ import (
 // go statements, described by SleepSyncFix.Goroutines):
 //
 //   - `var wg sync.WaitGroup` goes right before the first statement that
-//     starts goroutines. It joins the statement above: when that first
-//     statement has leading comments (and a blank line), they keep
-//     introducing it; otherwise the declaration takes over its spacing;
+//     starts goroutines, and takes over its leading comments and spacing
+//     (the comment that introduced the phase introduces the WaitGroup too;
+//     directives stay directly above that statement);
 //   - before each go statement, `wg.Add(1)`, which takes over the go
 //     statement's leading comments (and blank line), so the comment that
 //     introduced the goroutine introduces the pair; directives (//nolint:…)
@@ -95,32 +95,29 @@ func ssCall(x, sel string, args ...dst.Expr) *dst.CallExpr {
 	return &dst.CallExpr{Fun: ssSel(x, sel), Args: args}
 }
 
-// ssDeclare inserts `var wg sync.WaitGroup` right before top.
+// ssDeclare inserts `var wg sync.WaitGroup` right before top. The
+// declaration takes over top's leading comments and spacing, so the comment
+// that introduced the phase introduces the WaitGroup with it; directives
+// (//nolint:…) and the comment lines after the first one stay directly
+// above top, which they apply to.
 func ssDeclare(f *File, top ast.Stmt, wg string) error {
-	l, i, err := f.locate(top)
-	if err != nil {
-		return err
-	}
 	decl := &dst.DeclStmt{Decl: &dst.GenDecl{
 		Tok:   token.VAR,
 		Specs: []dst.Spec{&dst.ValueSpec{Names: []*dst.Ident{dst.NewIdent(wg)}, Type: Qualified("sync", "WaitGroup")}},
 	}}
 	decl.Decs.Before = dst.NewLine
 	decl.Decs.After = dst.NewLine
-	td := (*l)[i].Decorations()
-	switch {
-	case len(td.Start) == 0:
-		// Nothing introduces top: the declaration takes its spacing.
-		decl.Decs.Before = td.Before
-		td.Before = dst.NewLine
-	case i > 0:
-		// Comments introduce top: the declaration joins the statement
-		// above, the comments keep introducing top.
-		prev := (*l)[i-1].Decorations()
-		decl.Decs.After = td.Before
-		prev.After = dst.NewLine
+	if err := f.InsertBefore(top, decl); err != nil {
+		return err
 	}
-	*l = splice(*l, i, 0, decl)
+	if i := firstDirective(decl.Decs.Start); i >= 0 {
+		dt, err := f.Stmt(top)
+		if err != nil {
+			return err
+		}
+		dt.Decorations().Start = append(dst.Decorations(nil), decl.Decs.Start[i:]...)
+		decl.Decs.Start = trimBreaks(decl.Decs.Start[:i])
+	}
 	return nil
 }
 

@@ -33,15 +33,19 @@ the unsynchronized reads. A longer sleep only makes it rarer, and slows
 every run.`,
 		Fix: `Declares var wg sync.WaitGroup right before the first statement that starts
 the goroutines (wg2, wg3… when wg is taken anywhere in the function or
-visible there), puts wg.Add(1) right before each go statement (inside the
-loop or if that holds it), makes defer wg.Done() the first statement of
-each goroutine, and replaces the sleep with wg.Wait(). The Wait returns
-exactly when every goroutine counted has returned — also when one calls
-runtime.Goexit (t.FailNow), since the deferred Done still runs. Comments
-stay: the comment above the first go statement introduces its Add, a
-directive (//nolint:…) stays above the go statement, the sleep's comments
-stay on the Wait. sync is imported (under the file's name for it), and time
-is dropped when nothing else uses it.
+visible there, or given to another sleep of the function), puts wg.Add(1)
+right before each go statement (inside the loop or if that holds it), makes
+defer wg.Done() the first statement of each goroutine, and replaces the
+sleep with wg.Wait(). The Wait returns exactly when every goroutine counted
+has returned — also when one calls runtime.Goexit (t.FailNow), since the
+deferred Done still runs. The goroutines counted are those started after
+the last statement before the sleep that synchronizes or calls out (see
+Left alone); a function in phases (goroutines, sleep, goroutines, sleep…)
+gets one WaitGroup per phase, all fixed at once. Comments stay: the comment
+above the first go statement introduces the declaration and the Add, a
+directive (//nolint:…) stays directly above the go statement, the sleep's
+comments stay on the Wait. sync is imported (under the file's name for
+it), and time is dropped when nothing else uses it.
 
 A goroutine started with a call (go f(a, b), go s.m(x)) becomes
 go func(a A, b B) { defer wg.Done(); f(a, b) }(a, b): Go evaluates the
@@ -142,17 +146,24 @@ reported — when:
   start);
 - it is in a loop of its function (for, range, or a backward goto):
   polling, retry, backoff and pacing;
-- between the first of the go statements and the sleep the function does
-  anything but compute, start goroutines, send on and close channels, and
-  call formatting, logging, strings, strconv, math, sort, slices, maps,
-  bytes, errors, atomics, time.Now/Since and a test's Log/Error/Fatal: a
+- no goroutine is started after the last statement before the sleep that
+  does anything but compute, start goroutines, send on and close channels,
+  and call formatting, logging, strings, strconv, math, sort, slices, maps,
+  bytes, errors, atomics, time.Now/Since and a test's Log/Error/Fatal (a
   receive, a select, a Wait, a Lock, a Close, a call of the package or
-  another sleep means the goroutines may already be waited for, or the
-  sleep waits for something else;
-- another time.Sleep follows in the same list: a test that goes by time
-  (after 5ms the job still runs, after 30ms it is done);
-- the code after the sleep measures time (time.Since, time.Until,
-  Time.Sub): the sleep's length is what it is about;
+  another sleep: the goroutines may already be waited for, or the sleep
+  waits for something else);
+- a goroutine started before that statement is not visibly dealt with
+  between its go statement and that point: an earlier sleep of the list
+  ends its phase, or the code mentions one of its channels or WaitGroups
+  there (receives, Waits, hands it on); otherwise the sleep may be waiting
+  for it as well;
+- another time.Sleep follows in the same list before any new goroutine is
+  started: a test that goes by time (after 5ms the job still runs, after
+  30ms it is done);
+- the code after the sleep measures time across it (time.Since, time.Until
+  or Time.Sub of a time taken before the sleep): the sleep's length is what
+  it is about;
 - the function starts a process before the sleep (exec.Cmd Start or Run,
   os.StartProcess, syscall.ForkExec): the sleep may give the process time;
 - a comment from the line above the first go statement to the sleep's line
