@@ -18,7 +18,9 @@ import (
 // SleepSyncFix is the Fix.Data of a sleep-sync finding. Fix.Nodes holds, in
 // order: the time.Sleep *ast.ExprStmt (also the Anchor), the statement of the
 // sleep's list before which the WaitGroup is declared (the first one that
-// starts goroutines), then one *ast.GoStmt per entry of Goroutines.
+// starts the goroutines the sleep waits for), then one *ast.GoStmt per
+// entry of Goroutines. The sleep's own list is not among Fix.Lists (see
+// fix): the phases of one list are fixed together.
 type SleepSyncFix struct {
 	WG         string        // the WaitGroup variable the fix declares
 	Goroutines []SleepSyncGo // how each go statement is rewritten
@@ -63,19 +65,24 @@ type SleepSyncBind struct {
 
 // SleepSync finds a time.Sleep that stands where a function waits for the
 // goroutines it started: go statements earlier in the sleep's statement
-// list (directly, or nested in loops, ifs and other blocks), nothing in
-// between that synchronizes with them or waits for anything else, and
-// nothing after the sleep that synchronizes with them either (which would
-// make the sleep a "let them get going" pause, not a wait for their end).
+// list (directly, or nested in loops, ifs and other blocks), after the last
+// statement that synchronizes or calls out, goroutines started before that
+// point visibly dealt with, and nothing after the sleep that synchronizes
+// with them (which would make the sleep a "let them get going" pause, not a
+// wait for their end). Many look-alikes are left alone: timing tests,
+// deliberate races, goroutines the code releases after the sleep… (see
+// internal/rules/sleepsync.go, Doc.LeftAlone, for the list; SleepSyncTrace
+// reports which applied).
 //
-// The goroutines' bodies (literals, and functions and methods of the
-// package they call, three calls deep) are checked for termination: a
-// goroutine that may never finish — a loop without exit, a server, a receive
-// or range on a channel that nothing closes or feeds before the sleep, an
-// unbuffered send nothing receives, a blocking read or accept — turns the
-// finding into one without a fix: a WaitGroup Wait would hang where the
-// sleep went on. Calls into other packages are assumed to return (the
-// rule's tier is review for that reason, among others).
+// The goroutines' code (literals, the functions and methods of the package
+// and the closures of the function they call, three calls deep) is checked
+// for termination: a goroutine that may never finish — a loop without exit,
+// a server, a receive or range on a channel that nothing closes or feeds
+// before the sleep, an unbuffered send nothing receives, an unreadable call
+// handed a context — turns the finding into one without a fix: a WaitGroup
+// Wait would hang where the sleep went on. Other calls into code the rule
+// does not read are assumed to return (the rule's tier is review for that
+// reason, among others).
 //
 // The finding is at the time.Sleep call. See internal/rules/sleepsync.go
 // for the full list of shapes and what the fix does.
@@ -1187,9 +1194,11 @@ type ssSum struct {
 	sends    map[string]bool
 	recvs    map[string]bool
 	closes   map[string]bool
-	// syncRefs: every channel, lock or blocking call operand; condObjs: the
-	// variables that decide the goroutine's loops. Code after the sleep
-	// that mentions them synchronizes with the goroutine.
+	// syncRefs: every channel, WaitGroup, Cond or blocking call operand,
+	// and the channels and sync values handed to a call goroutine (not
+	// locks: see locks); condObjs: the variables that decide the
+	// goroutine's loops. Code after the sleep that mentions them
+	// synchronizes with the goroutine.
 	syncRefs []ssRef
 	condObjs []types.Object
 	sleeps   []constant.Value // constant durations it sleeps or waits on a timer
