@@ -93,7 +93,8 @@ func SleepSync(p *Pass) []Finding {
 	if p.Pkg != nil && strings.TrimSuffix(p.Pkg.Path(), "_test") == "time" {
 		return nil // the time package's own tests: the sleep is what they test
 	}
-	s := &ssPass{p: p, fns: map[ast.Node]*ssFunc{}, named: map[ast.Node]map[string]bool{}}
+	s := &ssPass{p: p, fns: map[ast.Node]*ssFunc{}, named: map[ast.Node]map[string]bool{},
+		waited: map[*ast.CallExpr][]*ast.GoStmt{}}
 	var out []Finding
 	for c := range p.Inspector.Root().Preorder((*ast.CallExpr)(nil)) {
 		call := c.Node().(*ast.CallExpr)
@@ -117,12 +118,15 @@ type ssPass struct {
 	decls map[*types.Func]*ast.FuncDecl // functions of the package, built lazily
 	fns   map[ast.Node]*ssFunc
 	named map[ast.Node]map[string]bool // WaitGroup names given to fixes, per function
+	// waited: the goroutines each reported sleep waits for (sleeps are
+	// checked in source order, so an earlier sleep of a list is known).
+	waited map[*ast.CallExpr][]*ast.GoStmt
 }
 
 // ssFunc caches facts about the function that holds a sleep.
 type ssFunc struct {
 	buffered map[types.Object]bool           // channels made with a buffer
-	siblings map[types.Object][]types.Object // variables assigned together (ctx, cancel)
+	siblings map[types.Object][]types.Object // function values assigned with a variable (ctx → cancel)
 	closures map[types.Object]*ast.FuncLit   // run := func(…) {…}, never assigned again
 }
 
@@ -480,6 +484,9 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 			return fd, true
 		}
 	}
+	// The sleep waits for these goroutines' end: a later sleep of the list
+	// need not (see synchronizedBefore).
+	s.waited[call] = gos
 	fix, reason := s.fix(fnNode, list, first, stmt, gos, sums, listC)
 	if fix == nil {
 		fd.Message += "; not fixed: " + reason
@@ -580,17 +587,25 @@ func ssGoStmts(stmt ast.Stmt) []*ast.GoStmt {
 
 // synchronizedBefore reports whether the goroutine started by g is dealt
 // with in stmts (the statements after g's up to the last synchronization
-// point before the sleep): an earlier time.Sleep statement of the list ends
-// its phase, or the goroutine has channel or WaitGroup operands and stmts
-// mention one of them (outside function literals) — receive from it, Wait
-// on it, hand it to a function that does.
+// point before the sleep): an earlier time.Sleep statement of the list that
+// the rule reports as waiting for it ends its phase, or the goroutine has
+// channel or WaitGroup operands and stmts mention one of them (outside
+// function literals) — receive from it, Wait on it, hand it to a function
+// that does.
 func (s *ssPass) synchronizedBefore(g *ast.GoStmt, sum *ssSum, stmts []ast.Stmt, fn *ssFunc) bool {
 	for _, st := range stmts {
-		// An earlier sleep of the list ends the goroutine's phase: it is
-		// that sleep's to wait for (and this rule's to fix there).
+		// An earlier sleep of the list that this rule reports as a wait for
+		// the goroutine ends its phase (and is fixed there). One left alone
+		// does not: the goroutine may run on in the background (a server
+		// the earlier sleep let start), and this sleep may be waiting for
+		// what it does.
 		if es, ok := st.(*ast.ExprStmt); ok {
-			if call, ok := ast.Unparen(es.X).(*ast.CallExpr); ok && ssIsPkgFunc(s.p.Info, call, "time", "Sleep") {
-				return true
+			if call, ok := ast.Unparen(es.X).(*ast.CallExpr); ok {
+				for _, w := range s.waited[call] {
+					if w == g {
+						return true
+					}
+				}
 			}
 		}
 	}
@@ -816,9 +831,12 @@ func (s *ssPass) funcFacts(fn ast.Node, body *ast.BlockStmt) *ssFunc {
 		if len(objs) < 2 {
 			return
 		}
+		// Only function values count as siblings: a context's cancel
+		// func (ctx, cancel := …) or a stop func; not the error of
+		// x, err := f(), which code mentions for its own sake.
 		for _, o := range objs {
 			for _, q := range objs {
-				if o != q {
+				if _, isFunc := ssUnder(q.Type()).(*types.Signature); o != q && isFunc {
 					f.siblings[o] = append(f.siblings[o], q)
 				}
 			}

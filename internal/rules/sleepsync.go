@@ -155,9 +155,10 @@ reported — when:
   waits for something else);
 - a goroutine started before that statement is not visibly dealt with
   between its go statement and that point: an earlier sleep of the list
-  ends its phase, or the code mentions one of its channels or WaitGroups
-  there (receives, Waits, hands it on); otherwise the sleep may be waiting
-  for it as well;
+  that the rule reports as waiting for it ends its phase, or the code
+  mentions one of its channels or WaitGroups there (receives, Waits, hands
+  it on); otherwise — a background goroutine an earlier sleep only let
+  start, say — the sleep may be waiting for what it does;
 - another time.Sleep follows in the same list before any new goroutine is
   started: a test that goes by time (after 5ms the job still runs, after
   30ms it is done);
@@ -174,7 +175,7 @@ reported — when:
   the function, which may run later) the code mentions a channel or blocking
   call operand the goroutines use (also a channel or sync value passed to a
   call goroutine), or a variable their loops depend on (a stop flag; a
-  context and its cancel func, which come from the same assignment): the
+  context, or the cancel func that comes from the same assignment): the
   sleep lets them get going or reach a point (a test checking that a
   goroutine blocks), it does not wait for their end. Results sent on a
   buffered channel made in the function and read after the sleep do not
