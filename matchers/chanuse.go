@@ -221,6 +221,12 @@ func (lc *cuChan) classify(p *Pass, uc inspector.Cursor) (cuOp, bool) {
 			return op, false
 		}
 		op.kind, op.node = cuRange, n
+		if cuRunsOnce(p.Info, n) {
+			// for err := range errs { t.Fatal(err) }: one receive, written
+			// for a closed channel (the body is skipped), not a range that
+			// waits for the close.
+			op.kind, op.commaOK = cuRecv, true
+		}
 	case *ast.CallExpr:
 		if c.ParentEdgeKind() != edge.CallExpr_Args {
 			return op, false
@@ -614,6 +620,63 @@ func cuContainsCall(n ast.Node, match func(*ast.CallExpr) bool) bool {
 		return true
 	})
 	return found
+}
+
+// cuRunsOnce reports whether the range loop's body ends, on every path,
+// with a statement that leaves the loop: return, break, goto, panic, a call
+// that never returns (os.Exit, log.Fatal) or one that ends the test
+// (t.Fatal, t.FailNow, t.Skip... of package testing). Such a loop receives
+// at most one value. Only the body's last statement is looked at, and an if
+// with an else whose branches both end so.
+func cuRunsOnce(info *types.Info, r *ast.RangeStmt) bool {
+	var ends func(list []ast.Stmt) bool
+	ends = func(list []ast.Stmt) bool {
+		if len(list) == 0 {
+			return false
+		}
+		switch s := list[len(list)-1].(type) {
+		case *ast.ReturnStmt:
+			return true
+		case *ast.BranchStmt:
+			return s.Tok == token.BREAK || s.Tok == token.GOTO
+		case *ast.BlockStmt:
+			return ends(s.List)
+		case *ast.IfStmt:
+			if s.Else == nil {
+				return false
+			}
+			var els []ast.Stmt
+			switch e := s.Else.(type) {
+			case *ast.BlockStmt:
+				els = e.List
+			case *ast.IfStmt:
+				els = []ast.Stmt{e}
+			}
+			return ends(s.Body.List) && ends(els)
+		case *ast.ExprStmt:
+			call, ok := ast.Unparen(s.X).(*ast.CallExpr)
+			if !ok {
+				return false
+			}
+			if cuNoReturn(info)(call) {
+				return true
+			}
+			sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+			if !ok {
+				return false
+			}
+			fn, ok := info.Uses[sel.Sel].(*types.Func)
+			if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "testing" {
+				return false
+			}
+			switch fn.Name() {
+			case "Fatal", "Fatalf", "FailNow", "Skip", "Skipf", "SkipNow":
+				return true
+			}
+		}
+		return false
+	}
+	return ends(r.Body.List)
 }
 
 // cuSort orders channels by the position of their make calls.
