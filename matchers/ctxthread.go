@@ -457,7 +457,14 @@ func (fl *ctxFlow) climb(n inspector.Cursor) bool {
 		kind, idx := n.ParentEdge()
 		switch kind {
 		case edge.CompositeLit_Elts, edge.KeyValueExpr_Value:
-			return false // stored in a struct, slice or map
+			// A context stored in a struct, slice or map is kept for later:
+			// it escapes. Other values (a request, a reader) are followed
+			// into the composite value.
+			if e, ok := n.Node().(ast.Expr); ok {
+				if tv, ok := fl.info.Types[e]; ok && tv.Type != nil && isContextType(tv.Type) {
+					return false
+				}
+			}
 		case edge.CallExpr_Args, edge.CallExpr_Fun:
 			if parent.ParentEdgeKind() == edge.GoStmt_Call {
 				return false // runs in a goroutine that may outlive the function

@@ -136,6 +136,10 @@ type ctSite struct {
 	from   *ctFunc // the function whose context the site may use; nil: none
 	uses   bool    // the site may use from's context
 	callee *ctFunc
+	// chain: the site may carry a chain (uses, and not a call from a
+	// test file into code outside the tests: production functions are not
+	// changed for the sake of tests alone).
+	chain bool
 }
 
 type ctTarget struct {
@@ -234,6 +238,7 @@ func (a *ctAnalysis) collect() {
 				}
 				s := a.site(cf, callC)
 				s.callee = callee
+				s.chain = s.uses && (!ctTestFile(s.file.name) || ctTestFile(callee.file.name))
 				callee.refs = append(callee.refs, s)
 				a.sites = append(a.sites, s)
 			case *ast.CallExpr:
@@ -361,7 +366,7 @@ func (a *ctAnalysis) whyNot(fn *ctFunc) string {
 	sig := fn.obj.Type().(*types.Signature)
 	name := fn.obj.Name()
 	pkg := fn.file.pp.Pkg
-	test := strings.HasSuffix(fn.file.name, "_test.go")
+	test := ctTestFile(fn.file.name)
 	if sig.Recv() == nil {
 		if name == "init" || (name == "main" && pkg.Name() == "main") {
 			return "is " + name
@@ -393,6 +398,8 @@ func (a *ctAnalysis) whyNot(fn *ctFunc) string {
 	}
 	return ""
 }
+
+func ctTestFile(name string) bool { return strings.HasSuffix(name, "_test.go") }
 
 // ctAPIPackage reports whether other modules may import pkg: not a main
 // package, no internal path element.
@@ -723,7 +730,7 @@ func (a *ctAnalysis) chainOf(t *ctTarget) {
 		g := queue[0]
 		queue = queue[1:]
 		for _, s := range g.refs {
-			if !s.uses {
+			if !s.chain {
 				continue
 			}
 			c := s.from
@@ -758,7 +765,7 @@ func (a *ctAnalysis) chainOf(t *ctTarget) {
 		g := queue[0]
 		queue = queue[1:]
 		for _, s := range a.outgoing(g) {
-			if !s.uses || s.from != g || !inV[s.callee] || inC[s.callee] {
+			if !s.chain || s.from != g || !inV[s.callee] || inC[s.callee] {
 				continue
 			}
 			inC[s.callee] = true
@@ -817,7 +824,7 @@ func (a *ctAnalysis) reachedFrom(F *ctFunc) ([]*ctFunc, *ctFunc) {
 		g := queue[0]
 		queue = queue[1:]
 		for _, s := range g.refs {
-			if !s.uses {
+			if !s.chain {
 				continue
 			}
 			if _, seen := next[s.from]; seen {

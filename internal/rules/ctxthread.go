@@ -45,9 +45,16 @@ gets context.TODO(). A fix edits files of several packages at once and is
 verified as a whole: every changed package and every loaded package that
 depends on one must type-check, or nothing is applied.
 
+A value made with the context (a response, rows) may be returned by the
+function that makes it: it is followed into every caller that will pass a
+real context, which must not keep it either.
+
 Behaviour changes only where it is meant to: when the root's context is
 cancelled or its deadline passes, the downstream work now stops with the
-context's error instead of running on. Values (trace IDs) now flow down.`,
+context's error instead of running on. Values (trace IDs) now flow down.
+Review the one edge case this brings: a function on a chain that caches
+what it computes (a memoized probe, a lookup cache shared across
+requests) may now cache a failure caused by one caller's cancellation.`,
 		Wrong: `func serve(w http.ResponseWriter, r *http.Request) {
 	u, err := load(r.URL.Query().Get("id"))
 	...
@@ -69,10 +76,18 @@ func load(ctx context.Context, id string) (*user, error) {
 		LeftAlone: `- Calls not reached from a function that has a context (main, init, package
   variables, callbacks) are not reported.
 - Calls whose context is meant to outlive the caller are not reported: the
-  context (or a request, rows, a command made with it) is returned,
-  stored in a field, map or package variable, sent on a channel, passed
+  context itself is returned (a function that makes contexts) or stored in
+  a struct, slice or map; it, or a request, rows or a command made with
+  it, is stored in a field or package variable, sent on a channel, passed
   to a go statement or captured by a function literal that may run later,
   or passed to a function of the loaded program that does one of these.
+- if ctx == nil { ctx = context.Background() } is a default, not a
+  context ignored: not reported.
+- Production code is not changed for the sake of tests alone: a call from
+  a _test.go file into a function of a non-test file does not carry a
+  chain (a test root threads its t.Context() through test helpers only).
+  A test that calls a function changed for a production root passes its
+  t.Context().
   Calls in deferred code (a cleanup that must run after cancellation), in
   function literals that are not called on the spot, and in goroutines
   that are not waited for are not reported either.
