@@ -1193,10 +1193,13 @@ func (a *ctAnalysis) finding(t *ctTarget) Finding {
 			why = "no chain of changeable functions leads to it"
 		}
 		fd.Message += "; not fixed: " + why
+		fd.NoFix = why
 	case g.why != "":
 		fd.Message += "; not fixed: " + g.why
+		fd.NoFix = g.why
 	case t != g.targets[0]:
 		fd.Message += "; fixed with the finding at " + a.pos(g.targets[0].site.call.Pos())
+		fd.NoFix = "fixed together with the finding at " + a.pos(g.targets[0].site.call.Pos())
 	default:
 		fd.Fix = &Fix{Message: a.fixMessage(g), Anchor: t.site.call, Edits: g.edits}
 	}

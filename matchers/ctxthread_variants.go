@@ -267,13 +267,15 @@ func CtxVariants(p *Pass) []Finding {
 			Message: fmt.Sprintf("%s ignores the context in scope (%s)", ctxVariantDisplay(fn), arg)}
 		a, ok := ctxExprAt(p, site.src, call.Pos())
 		if !ok {
-			fd.Message += fmt.Sprintf("; not fixed: %s is shadowed here", site.src.v.Name())
+			fd.NoFix = fmt.Sprintf("%s is shadowed here", site.src.v.Name())
+			fd.Message += "; not fixed: " + fd.NoFix
 			out = append(out, fd)
 			continue
 		}
 		fix, why, _ := ctxVariantFix(p, cur, site.fn, fn, v, a, site.src.kind == ctxParam, keeper)
 		if fix == nil {
 			fd.Message += "; not fixed: " + why
+			fd.NoFix = why
 		} else {
 			fd.Fix = &Fix{
 				Message: fmt.Sprintf("call %s with %s", v.to, a),
