@@ -481,6 +481,8 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 		if reason != "" {
 			fd.Message = fmt.Sprintf("time.Sleep used to wait for goroutines, but the goroutine started at line %d may never finish (%s): a WaitGroup Wait here would hang",
 				s.line(gos[i].Pos()), reason)
+			fd.NoFix = fmt.Sprintf("the goroutine started at line %d may never finish (%s): a WaitGroup Wait would hang where the sleep goes on",
+				s.line(gos[i].Pos()), reason)
 			return fd, true
 		}
 	}
@@ -489,7 +491,7 @@ func (s *ssPass) check(c inspector.Cursor) (Finding, bool) {
 	s.waited[call] = gos
 	fix, reason := s.fix(fnNode, list, first, stmt, gos, sums, listC)
 	if fix == nil {
-		fd.Message += "; not fixed: " + reason
+		fd.NoFix = reason
 		return fd, true
 	}
 	fd.Fix = fix

@@ -51,8 +51,9 @@ func ssCheck(t *testing.T, fset *token.FileSet, imp types.Importer, goVersion, s
 
 // ssWant matches the expectation comment on a sleep's line: // want fix,
 // // want nofix (reported without a fix: a goroutine may never finish, or
-// the fix cannot be made). Sleeps without it must not be reported.
-var ssWant = regexp.MustCompile(`// want (fix|nofix)\b`)
+// the fix cannot be made), optionally followed by ": text" that the
+// finding's NoFix must contain. Sleeps without it must not be reported.
+var ssWant = regexp.MustCompile(`// want (fix|nofix)\b(?:: (.*))?`)
 
 // TestSleepSync checks which sleeps are reported, with or without a fix,
 // on shapes the golden cases do not spell out one by one.
@@ -134,13 +135,13 @@ func f(out []int) {
 import "time"
 func f(res chan int) {
 	go func() { res <- 1 }()
-	time.Sleep(1) // want nofix
+	time.Sleep(1) // want nofix: it sends on res, which nothing receives
 }`},
 		{"empty select", `package a
 import "time"
 func f() {
 	go func() { select {} }()
-	time.Sleep(1) // want nofix
+	time.Sleep(1) // want nofix: it blocks forever in an empty select
 }`},
 		{"loop with a break is not forever", `package a
 import "time"
@@ -212,16 +213,43 @@ import "time"
 func d() time.Duration { return 1 }
 func f(out []int) {
 	go func() { out[0] = 1 }()
-	time.Sleep(d()) // want nofix
+	time.Sleep(d()) // want nofix: the sleep's duration calls a function
+}`},
+		{"labeled go statement", `package a
+import "time"
+func f(out []int, skip bool) {
+	if skip {
+		goto start
+	}
+start:
+	go func() { out[0] = 1 }()
+	time.Sleep(1) // want nofix: the go statement at line 8 is labeled
+}`},
+		{"goroutine starts goroutines", `package a
+import "time"
+func f(out []int) {
+	go func() {
+		go func() { out[1] = 1 }()
+		out[0] = 1
+	}()
+	time.Sleep(1) // want nofix: starts goroutines of its own
+}`},
+		{"sync shadowed", `package a
+import "time"
+func f(out []int, sync int) {
+	go func() { out[0] = sync }()
+	time.Sleep(1) // want nofix: the name sync is shadowed here
 }`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			pass := ssCheck(t, fset, imp, "go1.22", tc.src)
 			want := map[int]string{}
+			why := map[int]string{}
 			for i, line := range strings.Split(tc.src, "\n") {
 				if m := ssWant.FindStringSubmatch(line); m != nil {
 					want[i+1] = m[1]
+					why[i+1] = m[2]
 				}
 			}
 			got := map[int]string{}
@@ -230,6 +258,13 @@ func f(out []int) {
 				kind := "nofix"
 				if fd.Fix != nil {
 					kind = "fix"
+					if fd.NoFix != "" {
+						t.Errorf("line %d: a fix and a NoFix reason %q", line, fd.NoFix)
+					}
+				} else if fd.NoFix == "" {
+					t.Errorf("line %d: no fix and no reason", line)
+				} else if w := why[line]; w != "" && !strings.Contains(fd.NoFix, w) {
+					t.Errorf("line %d: NoFix %q, want it to contain %q", line, fd.NoFix, w)
 				}
 				got[line] = kind
 				if !strings.HasPrefix(fd.Message, "time.Sleep used to wait for") {

@@ -107,7 +107,8 @@ to return — unless the code gives a sign that they may be blocked until it
 releases them (see Left alone). That assumption is the first edge case of
 the review tier.
 
-Also reported without a fix: a goroutine whose literal starts goroutines of
+Also reported without a fix (the reason is the finding's no-fix note, which
+diff and fix print): a goroutine whose literal starts goroutines of
 its own (the WaitGroup would not wait for those); a labeled go statement; a
 sleep whose duration calls a function, receives, or could panic (an index,
 an explicit dereference, a division by a variable: the Wait drops it); a
