@@ -9,13 +9,17 @@ import (
 )
 
 // CloseRecvFix is the Fix.Data of a close-from-receiver finding: the
-// rewrite deletes Remove (the receiver's close(ch) or defer close(ch)) and
-// inserts `defer close(Name)` in the sending goroutine's Body after its
-// first After statements — unless Body is nil: the sender already closes
-// the channel on every path, and deleting the receiver's close is all.
+// rewrite replaces Remove (the receiver's close(ch) or defer close(ch))
+// with a goroutine that drains the channel, and inserts `defer close(Name)`
+// in the sending goroutine's Body after its first After statements —
+// unless Body is nil: the sender already closes the channel on every path.
+// Without Drain, Remove is only deleted.
 type CloseRecvFix struct {
 	ChanCloseInsert
 	Remove ast.Stmt
+	// Drain: replace Remove with the drain; false: delete it (the
+	// receiver ranges until the close, so nothing is left to drain).
+	Drain bool
 }
 
 // CloseFromReceiver finds a goroutine that receives from a channel and then
@@ -56,9 +60,13 @@ type CloseRecvFix struct {
 // and none after a close that is not deferred, the close is the only one
 // and a statement of its own (not in a deferred function literal, not the
 // only statement of a block), and close and the channel's name mean the
-// same at the insertion point. When the sender already closes the channel
-// on every path (defer close(ch)), the receiver's close is a second close
-// waiting to happen, and the fix only deletes it.
+// same at the insertion point. The receiver's close is replaced by a
+// goroutine that drains the channel, so that a sender still sending when
+// the receiver stopped can finish (and close) instead of blocking for ever;
+// when the receiver only ranges until the close, there is nothing to drain
+// and the close is deleted. When the sender already closes the channel on
+// every path (defer close(ch)), the receiver's close is a second close
+// waiting to happen: the fix only replaces it (or deletes it).
 func CloseFromReceiver(p *Pass) []Finding {
 	if p.Inspector == nil || p.Info == nil {
 		return nil
@@ -260,6 +268,55 @@ func crSyncWait(info *types.Info, call *ast.CallExpr) bool {
 	return name == "WaitGroup" || name == "Cond"
 }
 
+func crMoveMessage(name string, drain bool) string {
+	if drain {
+		return "move the close into the sending goroutine as defer close(" + name + ") and drain " + name + " where it was closed"
+	}
+	return "move the close into the sending goroutine as defer close(" + name + ")"
+}
+
+func crDeleteMessage(name string, drain bool) string {
+	if drain {
+		return "replace the receiver's close with a goroutine draining " + name + ": the sending goroutine closes it itself"
+	}
+	return "delete the receiver's close: the sending goroutine closes " + name + " itself"
+}
+
+// crRangesToClose reports whether every receive of the channel in r is a
+// range with no way out of its body but the channel's close (no return,
+// break, goto, labeled continue, or panic in sight): the receiver goes on
+// only once the channel is closed, and there is nothing left to drain.
+func crRangesToClose(p *Pass, lc *cuChan, r *cuCtx) bool {
+	for _, op := range lc.opsIn(r, cuRecv, cuRange) {
+		rs, ok := op.node.(*ast.RangeStmt)
+		if !ok || op.kind != cuRange {
+			return false
+		}
+		exits := false
+		ast.Inspect(rs.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ReturnStmt:
+				exits = true
+			case *ast.BranchStmt:
+				if n.Tok != token.CONTINUE || n.Label != nil {
+					exits = true
+				}
+			case *ast.CallExpr:
+				if cuBuiltin(p.Info, n.Fun, "panic") || cuNoReturn(p.Info)(n) {
+					exits = true
+				}
+			}
+			return !exits
+		})
+		if exits {
+			return false
+		}
+	}
+	return true
+}
+
 // is reports whether e denotes the channel variable.
 func (lc *cuChan) is(p *Pass, e ast.Expr) bool {
 	return p.Info.Uses[identOf(e)] == lc.obj
@@ -336,12 +393,13 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) (*Fix, string) {
 	default:
 		return nil, "the close is not in a statement list"
 	}
+	drain := !crRangesToClose(p, lc, r)
 	if deleteOnly {
 		return &Fix{
-			Message: "delete the receiver's close: the sending goroutine closes " + lc.name + " itself",
+			Message: crDeleteMessage(lc.name, drain),
 			Anchor:  cl.stmt,
 			Lists:   []ast.Node{list},
-			Data:    CloseRecvFix{Remove: cl.stmt},
+			Data:    CloseRecvFix{ChanCloseInsert: ChanCloseInsert{Name: lc.name}, Remove: cl.stmt, Drain: drain},
 		}, ""
 	}
 	after := cuLeadingDefers(s.body)
@@ -353,12 +411,13 @@ func crFix(p *Pass, lc *cuChan, cl cuOp, senders []*cuCtx) (*Fix, string) {
 		return nil, "close or " + lc.name + " means something else in the sending goroutine"
 	}
 	return &Fix{
-		Message: "move the close into the sending goroutine as defer close(" + lc.name + ")",
+		Message: crMoveMessage(lc.name, drain),
 		Anchor:  cl.stmt,
 		Lists:   []ast.Node{list, s.body},
 		Data: CloseRecvFix{
 			ChanCloseInsert: ChanCloseInsert{Body: s.body, After: after, Name: lc.name},
 			Remove:          cl.stmt,
+			Drain:           drain,
 		},
 	}, ""
 }

@@ -253,11 +253,13 @@ func escapes(xs []int, produce func(chan int)) int {
 }
 
 // TestCloseFromReceiverBehaviour: First takes the first n upper-cased items
-// from a producer and closes the channel — while the producer may still be
+// from a producer and closes the channel — while the producer is still
 // sending: "send on closed channel" panics the test binary. When there are
 // fewer than n items, the range never ends and First hangs. After the fix
-// the producer closes the channel itself when it is done; the channel has
-// room for every item, so the producer never blocks and nothing leaks.
+// the producer closes the channel itself when it is done, and the drain
+// started where First closed takes the rest: the producer finishes, and
+// neither it nor the drain is left behind (the channel is unbuffered, so
+// without the drain the producer would block for ever on its next send).
 func TestCloseFromReceiverBehaviour(t *testing.T) {
 	cuBehaviour(t, rules.CloseFromReceiver, map[string]string{
 		"go.mod": "module example.com/behaviour\n\ngo 1.22\n",
@@ -267,7 +269,7 @@ import "strings"
 
 // First returns the first n items of items, upper-cased.
 func First(items []string, n int) []string {
-	ch := make(chan string, len(items))
+	ch := make(chan string)
 	go func() {
 		for _, it := range items {
 			ch <- strings.ToUpper(it)
@@ -314,6 +316,7 @@ func TestFirst(t *testing.T) {
 }
 ` + cuLeakCheck,
 	}, []string{"send on closed channel", "goroutines leaked"}, func(s string) bool {
-		return strings.Contains(s, "\tgo func() {\n\t\tdefer close(ch)\n") && !strings.Contains(s, "\tclose(ch)\n")
+		return strings.Contains(s, "\tgo func() {\n\t\tdefer close(ch)\n") && !strings.Contains(s, "\tclose(ch)\n") &&
+			strings.Contains(s, "\t}\n\tgo func() {\n\t\tfor range ch {\n\t\t}\n\t}()\n\treturn out\n")
 	})
 }

@@ -14,9 +14,9 @@ import (
 //
 // Tier review: moving the close changes when the channel is closed. On
 // every execution that neither panicked nor hung before, nothing changes
-// (see Doc.Fix); on those that did, the fix trades a "send on closed
-// channel" panic for a sender that may block forever, and a receive that
-// hung for one that sees the close — both need a reviewer's eye.
+// (see Doc.Fix); on those that did, the fix lets a sender that used to
+// panic run to its end (for ever, if it never stops), and a receive that
+// hung see the close — both need a reviewer's eye.
 var CloseFromReceiver = register(&Rule{
 	Name:    "close-from-receiver",
 	Title:   "a channel is closed by its receiver while another goroutine sends on it",
@@ -39,10 +39,18 @@ anyone else, so it sees every sender, receiver and close. It reports, at
 the close call, a close in a goroutine (the function's own or a go
 statement's) that receives from the channel and closes it afterwards (or
 with defer), while another goroutine sends on it.`,
-		Fix: `Deletes the receiver's close (close(ch) or defer close(ch)) and inserts
-defer close(ch) in the sending goroutine, after the defer statements its
-body starts with: the sender closes the channel when it has nothing more to
-send, as the channel rules of Go ask.
+		Fix: `Moves the close to the sender and lets the sender finish:
+
+- inserts defer close(ch) in the sending goroutine, after the defer
+  statements its body starts with: the sender closes the channel when it
+  has nothing more to send, as the channel rules of Go ask;
+- replaces the receiver's close with a goroutine that drains the channel,
+  go func() { for range ch {} }() (for defer close(ch), the deferred call
+  starts it): whatever the sender still sends after the receiver stopped is
+  received and dropped, the sender finishes and closes, and the drain ends
+  with it. When the receiver only goes on once the channel is closed (its
+  receives are ranges with no return, break, goto or panic in them), there
+  is nothing to drain and the close is only deleted.
 
 Offered only when that goroutine is the only sender (one go statement, not
 in a loop), does not receive from the channel and does not call recover,
@@ -55,15 +63,17 @@ is the only one (see below for a sender that closes too). Then:
   receiver's close; without a hang, every receive got a value sent before
   it. The same sends meet the same receives after the fix, in the same
   order; the close only moves from the receiver's close statement to the
-  sender's return, and nobody receives after it either way (the closing
-  goroutine is the only receiver and receives nothing after its close).
+  sender's return, and nobody receives after it either way but the drain,
+  which finds the values the old code left in the buffer (dropped then as
+  now) and the close, and ends.
 - An execution in which the sender sent after the receiver closed used to
-  panic. Now the send goes into the channel's buffer if it has room (and
-  the sender finishes and closes), or blocks forever: a leaked goroutine
-  instead of a crash. That is why this rule is in the review tier. When
-  the receiver may stop early, give the channel room for every send
-  (make(chan T, len(items))) or give the sender a way to stop (a done
-  channel or a context; see select-ctx-done).
+  panic ("send on closed channel"). Now the drain takes those values and
+  the sender runs to its end: its remaining work (the sends, and whatever
+  it computes between them) now happens, where the program used to crash.
+  A sender that never stops sending (an endless loop) now runs for ever
+  with its drain instead of crashing the program: a leak for a crash.
+  That is why this rule is in the review tier. To stop such a sender early,
+  give it a done channel or a context (see select-ctx-done).
 - An execution in which the receiver waited for a value that never came
   used to hang (nothing else sends, nobody closed). Now the receive sees
   the close: a range ends, v, ok := <-ch gets ok == false, and a plain
@@ -71,21 +81,19 @@ is the only one (see below for a sender that closes too). Then:
   are for; the third deserves a look.
 
 When the sender already closes the channel on every path (defer close(ch)),
-the fix only deletes the receiver's close: every execution that reached
-both closes panicked ("send on closed channel" or "close of closed
-channel"), and the receives keep seeing the sender's close as before, so
-the restrictions on receives below do not apply. The trade of a panic for a
-possibly blocked sender remains.
+the receiver's close is only replaced by the drain (or deleted): every
+execution that reached both closes panicked ("send on closed channel" or
+"close of closed channel"), and the receives keep seeing the sender's close
+as before, so the restrictions on receives below do not apply.
 
 Selects are excluded because they change the quiet case: a select that
 used to wait on its other cases once the sender was done would now take the
 closed channel's case again and again. Senders that recover are excluded
-because for them the panic was the designed way out; a blocked send would
-leak them instead.`,
-		Wrong: `results := make(chan Result, len(jobs))
+because for them the panic was the designed way out.`,
+		Wrong: `results := make(chan Result)
 go func() {
 	for _, j := range jobs {
-		results <- run(j) // panics if the loop below has stopped and closed
+		results <- run(j) // panics once the loop below has stopped and closed
 	}
 }()
 for r := range results {
@@ -95,11 +103,11 @@ for r := range results {
 	report(r)
 }
 close(results)`,
-		Right: `results := make(chan Result, len(jobs))
+		Right: `results := make(chan Result)
 go func() {
 	defer close(results)
 	for _, j := range jobs {
-		results <- run(j) // room for every result: never blocks
+		results <- run(j)
 	}
 }()
 for r := range results {
@@ -107,7 +115,11 @@ for r := range results {
 		break
 	}
 	report(r)
-}`,
+}
+go func() {
+	for range results {
+	}
+}()`,
 		LeftAlone: `- Channels that escape: passed to a function (go producer(ch)), returned,
   stored, sent, assigned, captured by a function literal that is neither
   called on the spot, deferred, nor started by a go statement; parameters.
