@@ -5,7 +5,7 @@ import (
 	"github.com/gofixconc/gofixconc/rewrites"
 )
 
-// TickLeak: time.Tick in a function that returns, in a file older than Go
+// TickLeak: time.Tick in a function that returns, in a module older than Go
 // 1.23.
 //
 // Requires time: time.Tick can only be called through an import of package
@@ -29,14 +29,19 @@ running ticker per call: memory and timer work that grow with every call.
 
 Since Go 1.23 the garbage collector frees unreferenced tickers whether or
 not they were stopped, and time.Tick's documentation no longer warns
-against it. That new behaviour depends on the Go version of the main
-module that builds the program (its go.mod go line, or a godebug setting
-asynctimerchan=1, which brings the old behaviour back). The rule checks
-each file's Go version as go/types reports it (from its module's go line,
-or a //go:build constraint): files at go1.23 or later are left alone,
-since the main module building them is at least that recent in the normal
-case; files whose version is unknown count as older. A program that sets
-asynctimerchan=1 still leaks in go1.23 files; the rule does not see that.
+against it. That new behaviour is not a property of a file: the runtime
+takes it from the GODEBUG defaults of the program, set by the go line of the
+main module that builds it (before go1.23: asynctimerchan=1, the old
+timers), or by a godebug setting. So the rule checks the Go version of the
+file's package — its module's go line — rather than the file's language
+version: a //go:build go1.23 line raises the latter but not the runtime's
+behaviour, and a //go:build go1.21 line in a go1.23 module lowers it but
+does not bring the leak back. Packages of go1.23 modules or later are left
+alone, since the main module building them is at least as recent (the go
+command requires it since Go 1.21); when the package's version is unknown,
+the file's is used, and when both are unknown the rule assumes an older
+version. A program that sets asynctimerchan=1 by hand still leaks in go1.23
+modules; the rule does not see that.
 
 Like staticcheck's SA1015, the rule does not report time.Tick where the
 leak cannot grow: in test files, in the main function of package main and
@@ -91,8 +96,8 @@ the statement), which cannot matter for a constant.`,
 		}
 	}
 }`,
-		LeftAlone: `- Files at go1.23 or later: the garbage collector frees unreferenced
-  tickers, and time.Tick is fine.
+		LeftAlone: `- Packages of modules at go1.23 or later: the garbage collector frees
+  unreferenced tickers, and time.Tick is fine.
 - Test files, func main of package main, init functions.
 - Functions that never return (endless loops, a range over the tick channel
   with no way out): the ticker lives as long as the function, which is
