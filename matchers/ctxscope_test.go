@@ -4,7 +4,6 @@ import (
 	"context"
 	"go/ast"
 	"go/importer"
-	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
@@ -15,8 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"golang.org/x/tools/go/ast/inspector"
 
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
@@ -55,27 +52,7 @@ func ctxrCheck(t *testing.T, match func(*matchers.Pass) []matchers.Finding, case
 	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			file, err := parser.ParseFile(ctxrFset, tc.name+".go", tc.src, parser.ParseComments)
-			if err != nil {
-				t.Fatal(err)
-			}
-			info := &types.Info{
-				Types:        map[ast.Expr]types.TypeAndValue{},
-				Defs:         map[*ast.Ident]types.Object{},
-				Uses:         map[*ast.Ident]types.Object{},
-				Implicits:    map[ast.Node]types.Object{},
-				Selections:   map[*ast.SelectorExpr]*types.Selection{},
-				Scopes:       map[ast.Node]*types.Scope{},
-				Instances:    map[*ast.Ident]types.Instance{},
-				FileVersions: map[*ast.File]string{},
-			}
-			conf := &types.Config{Importer: ctxrImp, GoVersion: tc.goVersion}
-			pkg, err := conf.Check("example.com/a", ctxrFset, []*ast.File{file}, info)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pass := &matchers.Pass{Fset: ctxrFset, Pkg: pkg, Info: info, File: file, Files: []*ast.File{file},
-				Inspector: inspector.New([]*ast.File{file})}
+			pass := checkSource(t, ctxrFset, ctxrImp, tc.name+".go", tc.goVersion, tc.src)
 			type want struct {
 				kind, reason string
 				n            int

@@ -2,19 +2,14 @@ package matchers_test
 
 import (
 	"context"
-	"go/ast"
 	"go/importer"
-	"go/parser"
 	"go/token"
-	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"golang.org/x/tools/go/ast/inspector"
 
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
@@ -43,27 +38,7 @@ func cuCheck(t *testing.T, match func(*matchers.Pass) []matchers.Finding, cases 
 	imp := importer.ForCompiler(fset, "source", nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			file, err := parser.ParseFile(fset, tc.name+".go", tc.src, parser.ParseComments)
-			if err != nil {
-				t.Fatal(err)
-			}
-			info := &types.Info{
-				Types:        map[ast.Expr]types.TypeAndValue{},
-				Defs:         map[*ast.Ident]types.Object{},
-				Uses:         map[*ast.Ident]types.Object{},
-				Implicits:    map[ast.Node]types.Object{},
-				Selections:   map[*ast.SelectorExpr]*types.Selection{},
-				Scopes:       map[ast.Node]*types.Scope{},
-				Instances:    map[*ast.Ident]types.Instance{},
-				FileVersions: map[*ast.File]string{},
-			}
-			conf := &types.Config{Importer: imp, GoVersion: tc.goVersion}
-			pkg, err := conf.Check("example.com/a", fset, []*ast.File{file}, info)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pass := &matchers.Pass{Fset: fset, Pkg: pkg, Info: info, File: file, Files: []*ast.File{file},
-				Inspector: inspector.New([]*ast.File{file})}
+			pass := checkSource(t, fset, imp, tc.name+".go", tc.goVersion, tc.src)
 			want := map[int]string{}
 			for i, line := range strings.Split(tc.src, "\n") {
 				if m := cuWant.FindStringSubmatch(line); m != nil {

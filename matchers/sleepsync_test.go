@@ -4,7 +4,6 @@ import (
 	"context"
 	"go/ast"
 	"go/importer"
-	"go/parser"
 	"go/printer"
 	"go/token"
 	"go/types"
@@ -15,8 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/tools/go/ast/inspector"
-
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
@@ -26,27 +23,7 @@ import (
 // returns its pass.
 func ssCheck(t *testing.T, fset *token.FileSet, imp types.Importer, goVersion, src string) *matchers.Pass {
 	t.Helper()
-	file, err := parser.ParseFile(fset, "a.go", src, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := &types.Info{
-		Types:        map[ast.Expr]types.TypeAndValue{},
-		Defs:         map[*ast.Ident]types.Object{},
-		Uses:         map[*ast.Ident]types.Object{},
-		Implicits:    map[ast.Node]types.Object{},
-		Selections:   map[*ast.SelectorExpr]*types.Selection{},
-		Scopes:       map[ast.Node]*types.Scope{},
-		Instances:    map[*ast.Ident]types.Instance{},
-		FileVersions: map[*ast.File]string{},
-	}
-	conf := &types.Config{Importer: imp, GoVersion: goVersion}
-	pkg, err := conf.Check("example.com/a", fset, []*ast.File{file}, info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &matchers.Pass{Fset: fset, Pkg: pkg, Info: info, File: file, Files: []*ast.File{file},
-		Inspector: inspector.New([]*ast.File{file})}
+	return checkSource(t, fset, imp, "a.go", goVersion, src)
 }
 
 // ssWant matches the expectation comment on a sleep's line: // want fix,

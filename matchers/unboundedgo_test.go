@@ -16,8 +16,6 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/tools/go/ast/inspector"
-
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
@@ -111,27 +109,8 @@ func ubDescribe(fd matchers.Finding) string {
 
 func ubRun(t *testing.T, goVersion, src string, limits matchers.Limits) (*token.FileSet, []matchers.Finding) {
 	t.Helper()
-	file, err := parser.ParseFile(ubFset, "a.go", src, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := &types.Info{
-		Types:        map[ast.Expr]types.TypeAndValue{},
-		Defs:         map[*ast.Ident]types.Object{},
-		Uses:         map[*ast.Ident]types.Object{},
-		Implicits:    map[ast.Node]types.Object{},
-		Selections:   map[*ast.SelectorExpr]*types.Selection{},
-		Scopes:       map[ast.Node]*types.Scope{},
-		Instances:    map[*ast.Ident]types.Instance{},
-		FileVersions: map[*ast.File]string{},
-	}
-	conf := &types.Config{Importer: ubImporter(t), GoVersion: goVersion}
-	pkg, err := conf.Check("example.com/a", ubFset, []*ast.File{file}, info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pass := &matchers.Pass{Fset: ubFset, Pkg: pkg, Info: info, File: file, Files: []*ast.File{file},
-		Inspector: inspector.New([]*ast.File{file}), Limits: limits}
+	pass := checkSource(t, ubFset, ubImporter(t), "a.go", goVersion, src)
+	pass.Limits = limits
 	return ubFset, matchers.UnboundedGo(pass)
 }
 

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/importer"
-	"go/parser"
 	"go/token"
-	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,27 +235,7 @@ func f(x c, y *e) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			file, err := parser.ParseFile(fset, tc.name+".go", tc.src, parser.ParseComments)
-			if err != nil {
-				t.Fatal(err)
-			}
-			info := &types.Info{
-				Types:        map[ast.Expr]types.TypeAndValue{},
-				Defs:         map[*ast.Ident]types.Object{},
-				Uses:         map[*ast.Ident]types.Object{},
-				Implicits:    map[ast.Node]types.Object{},
-				Selections:   map[*ast.SelectorExpr]*types.Selection{},
-				Scopes:       map[ast.Node]*types.Scope{},
-				Instances:    map[*ast.Ident]types.Instance{},
-				FileVersions: map[*ast.File]string{},
-			}
-			conf := &types.Config{Importer: imp, GoVersion: tc.goVersion}
-			pkg, err := conf.Check("example.com/a", fset, []*ast.File{file}, info)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pass := &matchers.Pass{Fset: fset, Pkg: pkg, Info: info, File: file, Files: []*ast.File{file},
-				Inspector: inspector.New([]*ast.File{file})}
+			pass := checkSource(t, fset, imp, tc.name+".go", tc.goVersion, tc.src)
 
 			want := map[int]string{}
 			for i, line := range strings.Split(tc.src, "\n") {
