@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"go/ast"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/dave/dst/decorator"
 	"github.com/dave/dst/decorator/resolver/gotypes"
-	"github.com/dave/dst/decorator/resolver/guess"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/gofixconc/gofixconc/internal/rules"
@@ -289,20 +287,9 @@ func (pr *programRun) rewrite(fixes []matchers.Finding, orig map[string][]byte) 
 			}
 			anchors = append(anchors, tf.Offset(e.Anchor.Pos()))
 		}
-		r := decorator.NewRestorerWithImports(p.PkgPath, guess.WithMap(packageNames(p.Types)))
-		var buf bytes.Buffer
-		if err := r.Fprint(&buf, df); err != nil {
-			return nil, fmt.Errorf("%s: restore: %v", name, err)
-		}
-		if !gofmtStable(buf.Bytes()) {
-			return nil, fmt.Errorf("%s: rewritten file is not gofmt-stable", name)
-		}
-		spliced, err := splice(orig[name], buf.Bytes(), anchors)
+		spliced, err := restoreSpliced(p.PkgPath, p.Types, df, orig[name], anchors)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-		if gofmtStable(orig[name]) && !gofmtStable(spliced) {
-			return nil, fmt.Errorf("%s: fixed file is not gofmt-stable", name)
 		}
 		changed[name] = spliced
 	}

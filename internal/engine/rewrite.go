@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dave/dst"
 	"github.com/dave/dst/decorator"
 	"github.com/dave/dst/decorator/resolver/gotypes"
 	"github.com/dave/dst/decorator/resolver/guess"
@@ -70,31 +71,42 @@ func (u *unit) tryRewrite(st *pkgState, f *ast.File, fs *fileState, fixes []matc
 			return nil, i, err
 		}
 	}
-	r := decorator.NewRestorerWithImports(p.PkgPath, guess.WithMap(packageNames(st.types)))
-	var buf bytes.Buffer
-	if err := r.Fprint(&buf, df); err != nil {
-		return nil, -1, fmt.Errorf("restore: %v", err)
-	}
-	full := buf.Bytes()
-	if !gofmtStable(full) {
-		return nil, -1, fmt.Errorf("rewritten file is not gofmt-stable")
-	}
 	anchors := make([]int, 0, len(fixes))
 	tf := p.Fset.File(f.Pos())
 	for _, fd := range fixes {
 		anchors = append(anchors, tf.Offset(fd.Fix.Anchor.Pos()))
 	}
-	spliced, err := splice(fs.cur, full, anchors)
+	spliced, err := restoreSpliced(p.PkgPath, st.types, df, fs.cur, anchors)
 	if err != nil {
 		return nil, -1, err
-	}
-	if gofmtStable(fs.cur) && !gofmtStable(spliced) {
-		return nil, -1, fmt.Errorf("fixed file is not gofmt-stable")
 	}
 	if bytes.Equal(spliced, fs.cur) {
 		return nil, -1, fmt.Errorf("rewrite changed nothing")
 	}
 	return spliced, -1, nil
+}
+
+// restoreSpliced prints the rewritten dst file, checks it is gofmt-stable,
+// and splices the declarations holding the anchors (offsets into cur) into
+// cur; a gofmt-clean cur must stay gofmt-clean.
+func restoreSpliced(pkgPath string, pkg *types.Package, df *dst.File, cur []byte, anchors []int) ([]byte, error) {
+	r := decorator.NewRestorerWithImports(pkgPath, guess.WithMap(packageNames(pkg)))
+	var buf bytes.Buffer
+	if err := r.Fprint(&buf, df); err != nil {
+		return nil, fmt.Errorf("restore: %v", err)
+	}
+	full := buf.Bytes()
+	if !gofmtStable(full) {
+		return nil, fmt.Errorf("rewritten file is not gofmt-stable")
+	}
+	spliced, err := splice(cur, full, anchors)
+	if err != nil {
+		return nil, err
+	}
+	if gofmtStable(cur) && !gofmtStable(spliced) {
+		return nil, fmt.Errorf("fixed file is not gofmt-stable")
+	}
+	return spliced, nil
 }
 
 func applyOne(rf *rewrites.File, fd matchers.Finding) (err error) {
