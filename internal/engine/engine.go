@@ -178,8 +178,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.Packages += len(units)
 	}
+	relMessages(res, dir)
 	sortResult(res)
 	return res, nil
+}
+
+// relMessages shortens the file names that type errors and other causes
+// quote inside messages to be relative to dir, as positions are printed.
+func relMessages(res *Result, dir string) {
+	prefix := dir + string(filepath.Separator)
+	for i := range res.Problems {
+		res.Problems[i].Message = strings.ReplaceAll(res.Problems[i].Message, prefix, "")
+	}
+	for i := range res.Findings {
+		res.Findings[i].Dropped = strings.ReplaceAll(res.Findings[i].Dropped, prefix, "")
+	}
 }
 
 // A unit is one type-checked package and the files it owns: each file is

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"go/token"
+	"go/types"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -10,7 +13,10 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/tools/go/gcexportdata"
 	"golang.org/x/tools/go/packages"
+
+	"github.com/gofixconc/gofixconc/internal/rules"
 )
 
 // loadMode is what the pipeline needs: syntax and types for the target
@@ -206,7 +212,101 @@ func load(ctx context.Context, g loadGroup, opts *Options) ([]*packages.Package,
 	if err != nil {
 		return nil, fmt.Errorf("%s: load %s: %v", g.dir, strings.Join(g.patterns, " "), firstLine(err.Error()))
 	}
+	if err := completeAdded(cfg, pkgs, addedPaths(opts.Rules)); err != nil && opts.Verbose != nil {
+		fmt.Fprintf(opts.Verbose, "gofixconc: %s: %v\n", g.dir, err)
+	}
 	return pkgs, nil
+}
+
+// addedPaths is the set of import paths the rules' rewrites may add.
+func addedPaths(rs []*rules.Rule) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rs {
+		for _, p := range r.Adds {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// completeAdded completes, in place, the packages a fix may import that the
+// load holds only partially. A dependency the targets do not import directly
+// comes from the export data of the packages that mention it, which holds
+// only what their APIs use: context reached through database/sql is a
+// package with Context and little else. A fix that adds import "context"
+// must be verified against that same package (sql's QueryRowContext takes
+// its Context), completed with the rest of its API, not against a second
+// copy whose Context is another type. Reading the package's own export data
+// into the load's package map fills the existing objects, as go/packages
+// does for a direct import. It runs right after the load, before any worker
+// reads the types.
+func completeAdded(cfg *packages.Config, pkgs []*packages.Package, paths []string) error {
+	if len(pkgs) == 0 || len(paths) == 0 {
+		return nil
+	}
+	view := map[string]*types.Package{}
+	var visit func(*types.Package)
+	visit = func(t *types.Package) {
+		if t == nil || view[t.Path()] != nil {
+			return
+		}
+		view[t.Path()] = t
+		for _, q := range t.Imports() {
+			visit(q)
+		}
+	}
+	packages.Visit(pkgs, nil, func(p *packages.Package) { visit(p.Types) })
+	var partial []string
+	for _, path := range paths {
+		if t := view[path]; t != nil && !t.Complete() {
+			partial = append(partial, path)
+		}
+	}
+	if len(partial) == 0 {
+		return nil
+	}
+	ecfg := &packages.Config{
+		Context:    cfg.Context,
+		Mode:       packages.NeedName | packages.NeedExportFile,
+		Dir:        cfg.Dir,
+		Env:        cfg.Env,
+		BuildFlags: cfg.BuildFlags,
+	}
+	eps, err := packages.Load(ecfg, partial...)
+	if err != nil {
+		return fmt.Errorf("export data of %s: %v", strings.Join(partial, " "), firstLine(err.Error()))
+	}
+	fset := pkgs[0].Fset
+	for _, ep := range eps {
+		if ep.ExportFile == "" || view[ep.PkgPath] == nil {
+			continue
+		}
+		if err := readExport(fset, view, ep.PkgPath, ep.ExportFile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readExport(fset *token.FileSet, view map[string]*types.Package, path, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := gcexportdata.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return fmt.Errorf("export data of %s: %v", path, err)
+	}
+	if _, err := gcexportdata.Read(r, fset, view, path); err != nil {
+		return fmt.Errorf("export data of %s: %v", path, err)
+	}
+	return nil
 }
 
 func firstLine(s string) string {

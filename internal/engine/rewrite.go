@@ -193,16 +193,14 @@ func importerFor(p *packages.Package) types.Importer {
 	})
 }
 
-// addedStd imports, for verification, a standard-library package that a fix
-// added (a Rule's Adds: sync for a WaitGroup) and that the package itself
-// did not import. Its dependencies come from export data, which holds only
-// what their API mentions: such a package is either missing from the graph
-// or a partial stub (sync with Mutex alone, through time's export data), and
-// the names the fix writes (sync.WaitGroup) are not in it. The fix's new
-// names only meet the package's own new variables, so a separate complete
-// copy does not clash with the stub's types. One importer (export data, via
-// the go command) serves the whole process: the standard library does not
-// change while it runs.
+// addedStdImport imports, for verification, a standard-library package that
+// a fix added (a Rule's Adds: sync for a WaitGroup) and that the load does
+// not hold at all. (One it holds partially, from the export data of the
+// packages that mention it, was completed in place right after the load:
+// see completeAdded.) Nothing in the load refers to such a package, so a
+// separate complete copy does not clash with any of its types. One importer
+// (export data, via the go command) serves the whole process: the standard
+// library does not change while it runs.
 var addedStd struct {
 	mu  sync.Mutex
 	imp types.Importer
