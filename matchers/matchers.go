@@ -92,4 +92,10 @@ type Fix struct {
 	// file it changes, possibly in several packages. The engine applies a
 	// whole-program fix entirely or not at all.
 	Edits []Edit
+	// Review, when set, puts this one fix in the review tier although its
+	// rule is safe: it names the edge case in which the fix changes
+	// behaviour ("net.Dial's context form also bounds the dial by the
+	// caller's deadline"). The engine applies it only at --tier review and
+	// otherwise reports the finding without a fix, quoting this text.
+	Review string
 }

@@ -20,6 +20,10 @@ import (
 type Program struct {
 	Fset     *token.FileSet
 	Packages []*ProgramPackage
+	// Review is set when the run applies review-tier fixes (--tier review):
+	// a whole-program rule whose fixes reach further at that tier (public
+	// API) computes them for it, and marks each such fix with Fix.Review.
+	Review bool
 }
 
 // ProgramPackage is one package variant of a Program.

@@ -88,9 +88,21 @@ var (
 			s.(*dst.ExprStmt).X.(*dst.CallExpr).Fun.(*dst.Ident).Name = "done"
 			return nil
 		}})
+	// A safe rule with one review-tier fix: markGood is fixed at every
+	// tier, markEdge only at --tier review.
+	edgeFix = rules.Register(&rules.Rule{Name: "test-edge-fix", Title: "t", Tier: rules.Safe,
+		Match: func(p *matchers.Pass) []matchers.Finding {
+			out := markCalls("markGood")(p)
+			for _, fd := range markCalls("markEdge")(p) {
+				fd.Fix.Review = "the edge case"
+				out = append(out, fd)
+			}
+			return out
+		},
+		Rewrite: goodFix.Rewrite})
 )
 
-const prelude = "package p\n\nfunc markBad()    {}\nfunc markPanic()  {}\nfunc markLoop()   {}\nfunc markGood()   {}\nfunc markReview() {}\nfunc done()       {}\n"
+const prelude = "package p\n\nfunc markBad()    {}\nfunc markPanic()  {}\nfunc markLoop()   {}\nfunc markGood()   {}\nfunc markReview() {}\nfunc markEdge()   {}\nfunc done()       {}\n"
 
 func writeModule(t *testing.T, files map[string]string) string {
 	t.Helper()
@@ -205,6 +217,27 @@ func TestReviewTier(t *testing.T) {
 	}
 	if res := runRules(t, dir, rules.Review, reviewFix); len(res.Changes) != 1 {
 		t.Fatalf("review run did not fix: %s", problems(res))
+	}
+}
+
+// A safe rule's fix marked Review is applied only at --tier review; at the
+// safe tier its finding says why it has no fix, and the rule's other fixes
+// still go in.
+func TestPerFixReviewTier(t *testing.T) {
+	t.Parallel()
+	dir := writeModule(t, map[string]string{"a.go": "package p\n\nfunc F() {\n\tmarkEdge()\n}\n\nfunc G() {\n\tmarkGood()\n}\n"})
+	res := runRules(t, dir, rules.Safe, edgeFix)
+	if len(res.Changes) != 1 || string(res.Changes[0].New) != "package p\n\nfunc F() {\n\tmarkEdge()\n}\n\nfunc G() {\n\tdone()\n}\n" {
+		t.Fatalf("safe run changes: %+v %s", res.Changes, problems(res))
+	}
+	for _, f := range res.Findings {
+		if f.Line == 4 && (f.Fixable || f.Fixed || !strings.Contains(f.NoFix, "review-tier fix (the edge case)")) {
+			t.Errorf("safe run, review-tier fix: %+v", f)
+		}
+	}
+	res = runRules(t, dir, rules.Review, edgeFix)
+	if len(res.Changes) != 1 || string(res.Changes[0].New) != "package p\n\nfunc F() {\n\tdone()\n}\n\nfunc G() {\n\tdone()\n}\n" {
+		t.Fatalf("review run changes: %+v %s", res.Changes, problems(res))
 	}
 }
 

@@ -453,6 +453,9 @@ func fixable(fd matchers.Finding, pass *matchers.Pass, opts *Options) bool {
 	if r == nil || !r.HasFix() || !r.FixAllowed(opts.Tier) {
 		return false
 	}
+	if fd.Fix.Review != "" && opts.Tier != rules.Review {
+		return false
+	}
 	if r.MinGo != "" && pass != nil && !pass.AtLeast(r.MinGo) {
 		return false
 	}
@@ -478,6 +481,8 @@ func whyNoFix(fd matchers.Finding, pass *matchers.Pass, opts *Options) string {
 		return "the rule reports this shape without a fix"
 	case !r.FixAllowed(opts.Tier):
 		return "review-tier fix: apply it with --tier review after reading `gofixconc explain " + r.Name + "`"
+	case fd.Fix.Review != "" && opts.Tier != rules.Review:
+		return "review-tier fix (" + fd.Fix.Review + "): apply it with --tier review"
 	case r.MinGo != "" && pass != nil && !pass.AtLeast(r.MinGo):
 		return "the fix needs " + r.MinGo + "; the file's Go version is " + orUnknown(pass.GoVersion())
 	}

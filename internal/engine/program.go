@@ -132,7 +132,7 @@ func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs
 
 // match runs the whole-program rules over a program state.
 func (pr *programRun) match(st *progState, rs []*rules.Rule) []matchers.Finding {
-	prog := &matchers.Program{Fset: pr.fset}
+	prog := &matchers.Program{Fset: pr.fset, Review: pr.opts.Tier == rules.Review}
 	for _, p := range pr.pkgs {
 		pp := &matchers.ProgramPackage{ID: p.ID, Pkg: p.Types, Info: p.TypesInfo, Files: p.Syntax, Owned: pr.owned[p.ID]}
 		if fs, ok := st.files[p.ID]; ok {
@@ -179,7 +179,8 @@ func (pr *programRun) fixable(fd matchers.Finding) bool {
 		return false
 	}
 	r := rules.ByName(fd.Rule)
-	return r != nil && r.HasFix() && r.FixAllowed(pr.opts.Tier)
+	return r != nil && r.HasFix() && r.FixAllowed(pr.opts.Tier) &&
+		(fd.Fix.Review == "" || pr.opts.Tier == rules.Review)
 }
 
 func (pr *programRun) drop(fd matchers.Finding, reason string) {

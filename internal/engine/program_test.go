@@ -86,6 +86,19 @@ func renameRewrite(f *rewrites.File, fd matchers.Finding) error {
 var (
 	progRename = rules.Register(&rules.Rule{Name: "test-prog-rename", Title: "t", Tier: rules.Safe,
 		Program: renameOld(false), Rewrite: renameRewrite})
+	// Renames only at --tier review, marking its fix Review; at the safe
+	// tier it offers the fix marked too, to show the engine holds it back.
+	progRenameReview = rules.Register(&rules.Rule{Name: "test-prog-rename-review", Title: "t", Tier: rules.Safe,
+		Program: func(prog *matchers.Program) []matchers.Finding {
+			out := renameOld(false)(prog)
+			for _, fd := range out {
+				fd.Fix.Review = "renames public API"
+				if prog.Review {
+					fd.Fix.Message += " (review tier)"
+				}
+			}
+			return out
+		}, Rewrite: renameRewrite})
 	progRenameDeclOnly = rules.Register(&rules.Rule{Name: "test-prog-rename-decl", Title: "t", Tier: rules.Safe,
 		Program: renameOld(true), Rewrite: renameRewrite})
 )
@@ -183,6 +196,23 @@ func TestProgramFixDefersPerFileFixes(t *testing.T) {
 	}
 	if !fixedMark {
 		t.Error("a file the whole-program fix did not touch must still get its per-file fix")
+	}
+}
+
+// A whole-program fix marked Review is held back at the safe tier and
+// applied at --tier review; the rule sees the run's tier in Program.Review.
+func TestProgramFixReviewTier(t *testing.T) {
+	t.Parallel()
+	dir := progModule(t)
+	res := runRules(t, dir, rules.Safe, progRenameReview)
+	if len(res.Changes) != 0 || len(res.Findings) != 1 || res.Findings[0].Fixable ||
+		!strings.Contains(res.Findings[0].NoFix, "review-tier fix (renames public API)") {
+		t.Fatalf("safe run: changes %d, findings %+v", len(res.Changes), res.Findings)
+	}
+	res = runRules(t, dir, rules.Review, progRenameReview)
+	if len(res.Changes) != 5 || len(res.Findings) != 1 || !res.Findings[0].Fixed ||
+		res.Findings[0].FixTitle != "rename Old to New (review tier)" {
+		t.Fatalf("review run: changes %d, findings %+v\n%s", len(res.Changes), res.Findings, problems(res))
 	}
 }
 
