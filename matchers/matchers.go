@@ -71,6 +71,11 @@ type Finding struct {
 	// NoFix says, when Fix is nil, why this finding gets no fix (the
 	// edge case that makes a rewrite unsafe); shown to the user.
 	NoFix string
+	// With (whole-program rules only) is the Pos of another finding of the
+	// same rule whose fix also fixes this one: a chain of edits that
+	// serves several calls. Such a finding has no Fix of its own; the
+	// engine reports it fixed when that fix lands, and dropped with it.
+	With token.Pos
 }
 
 // A Fix describes an edit for the rule's rewrite to carry out.

@@ -48,13 +48,16 @@ type programRun struct {
 	fset  *token.FileSet
 	opts  *Options
 	res   *unitResult
+	// with maps a finding whose fix also fixes others to their positions
+	// (Finding.With).
+	with map[withKey][]token.Pos
 }
 
 // runProgram runs the whole-program rules on one load: findings, and, when
 // fixing, the verified changes. It returns the files it changed so that
 // per-file rules leave them to a later run.
 func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs []*rules.Rule, opts *Options) (*unitResult, map[string]bool) {
-	pr := &programRun{byID: map[string]*packages.Package{}, owned: map[string][]*ast.File{}, opts: opts, res: &unitResult{}}
+	pr := &programRun{byID: map[string]*packages.Package{}, owned: map[string][]*ast.File{}, opts: opts, res: &unitResult{}, with: map[withKey][]token.Pos{}}
 	for _, u := range units {
 		pr.owned[u.pkg.ID] = u.owned
 	}
@@ -71,8 +74,17 @@ func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs
 	}
 	st := &progState{files: map[string][]*ast.File{}, info: map[string]*types.Info{}, types: map[string]*types.Package{}}
 	found := pr.match(st, rs)
+	leads := map[withKey]matchers.Finding{}
+	for _, fd := range found {
+		leads[withKey{fd.Rule, fd.Pos}] = fd
+	}
 	for _, fd := range found {
 		f := resolve(pr.fset, fd, pr.fixable(fd))
+		if lead, ok := leads[withKey{fd.Rule, fd.With}]; ok && fd.With.IsValid() && fd.Fix == nil && pr.fixable(lead) {
+			// Fixed by another finding's fix: it is fixable when that is.
+			f.Fixable, f.FixTitle = true, lead.Fix.Message
+			pr.with[withKey{fd.Rule, fd.With}] = append(pr.with[withKey{fd.Rule, fd.With}], fd.Pos)
+		}
 		if !f.Fixable {
 			f.NoFix = whyNoFix(fd, nil, opts)
 		}
@@ -115,12 +127,8 @@ func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs
 			perFile[name][fd.Rule]++
 		}
 	}
-	for i, f := range pr.res.findings {
-		for _, fd := range applied {
-			if f.Rule == fd.Rule && f.File == position(pr.fset, fd.Pos).Filename && f.Line == position(pr.fset, fd.Pos).Line && f.Col == position(pr.fset, fd.Pos).Column {
-				pr.res.findings[i].Fixed = true
-			}
-		}
+	for _, fd := range applied {
+		pr.mark(fd, func(f *Finding) { f.Fixed = true })
 	}
 	out := map[string]bool{}
 	for _, name := range sortedKeys(changed) {
@@ -188,9 +196,24 @@ func (pr *programRun) drop(fd matchers.Finding, reason string) {
 	pos := position(pr.fset, fd.Pos)
 	pr.res.problems = append(pr.res.problems, Problem{Kind: Dropped, File: pos.Filename, Line: pos.Line,
 		Message: fmt.Sprintf("%s: fix dropped: %s", fd.Rule, reason)})
-	for i, f := range pr.res.findings {
-		if f.Rule == fd.Rule && f.File == pos.Filename && f.Line == pos.Line && f.Col == pos.Column {
-			pr.res.findings[i].Dropped = reason
+	pr.mark(fd, func(f *Finding) { f.Dropped = reason })
+}
+
+// A withKey names a finding by rule and position, for Finding.With.
+type withKey struct {
+	rule string
+	pos  token.Pos
+}
+
+// mark applies set to the finding of fd and to the findings fixed with it.
+func (pr *programRun) mark(fd matchers.Finding, set func(*Finding)) {
+	positions := append([]token.Pos{fd.Pos}, pr.with[withKey{fd.Rule, fd.Pos}]...)
+	for _, p := range positions {
+		pos := position(pr.fset, p)
+		for i, f := range pr.res.findings {
+			if f.Rule == fd.Rule && f.File == pos.Filename && f.Line == pos.Line && f.Col == pos.Column {
+				set(&pr.res.findings[i])
+			}
 		}
 	}
 }

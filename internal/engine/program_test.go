@@ -99,6 +99,21 @@ var (
 			}
 			return out
 		}, Rewrite: renameRewrite})
+	// Reports every call of Old too, each fixed with the rename.
+	progRenameWith = rules.Register(&rules.Rule{Name: "test-prog-rename-with", Title: "t", Tier: rules.Safe,
+		Program: func(prog *matchers.Program) []matchers.Finding {
+			out := renameOld(false)(prog)
+			if len(out) == 0 {
+				return nil
+			}
+			lead := out[0]
+			for _, e := range lead.Fix.Edits {
+				if _, ok := e.Data.(string); ok {
+					out = append(out, matchers.Finding{Pos: e.Anchor.Pos(), End: e.Anchor.End(), Message: "old call", With: lead.Pos})
+				}
+			}
+			return out
+		}, Rewrite: renameRewrite})
 	progRenameDeclOnly = rules.Register(&rules.Rule{Name: "test-prog-rename-decl", Title: "t", Tier: rules.Safe,
 		Program: renameOld(true), Rewrite: renameRewrite})
 )
@@ -213,6 +228,22 @@ func TestProgramFixReviewTier(t *testing.T) {
 	if len(res.Changes) != 5 || len(res.Findings) != 1 || !res.Findings[0].Fixed ||
 		res.Findings[0].FixTitle != "rename Old to New (review tier)" {
 		t.Fatalf("review run: changes %d, findings %+v\n%s", len(res.Changes), res.Findings, problems(res))
+	}
+}
+
+// Findings fixed with another finding's fix (Finding.With) are fixable and
+// fixed when it is, and have no no-fix reason.
+func TestProgramFixWith(t *testing.T) {
+	t.Parallel()
+	dir := progModule(t)
+	res := runRules(t, dir, rules.Safe, progRenameWith)
+	if len(res.Changes) != 5 || len(res.Findings) != 5 {
+		t.Fatalf("changes %d, findings %d\n%s", len(res.Changes), len(res.Findings), problems(res))
+	}
+	for _, f := range res.Findings {
+		if !f.Fixable || !f.Fixed || f.NoFix != "" || f.FixTitle != "rename Old to New" {
+			t.Errorf("finding %s:%d %q: fixable %v fixed %v nofix %q title %q", filepath.Base(f.File), f.Line, f.Message, f.Fixable, f.Fixed, f.NoFix, f.FixTitle)
+		}
 	}
 }
 
