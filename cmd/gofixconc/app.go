@@ -385,10 +385,12 @@ func (a *app) fix(ctx context.Context, patterns []string) error {
 
 // summary prints what fix did, on stderr.
 func (a *app) summary(res *engine.Result, written int) {
+	// Findings fixed, per rule: a whole-program fix that edits many files
+	// counts once, and so does each finding it fixes with it.
 	perRule := map[string]int{}
-	for _, ch := range res.Changes {
-		for r, n := range ch.Fixes {
-			perRule[r] += n
+	for _, f := range res.Findings {
+		if f.Fixed {
+			perRule[f.Rule]++
 		}
 	}
 	names := make([]string, 0, len(perRule))

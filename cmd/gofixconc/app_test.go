@@ -426,3 +426,77 @@ func TestNoFixReasons(t *testing.T) {
 		t.Errorf("check keeps stderr for problems only:\n%s", r.stderr)
 	}
 }
+
+// The bundled example module (README's first command): its diff applies,
+// fix leaves it compiling and vet-clean (vet reports the lost cancel and the
+// Adds inside goroutines before), its tests pass under -race, the request's
+// context reaches the warehouse client in another package, and a second
+// run has nothing left to change.
+func TestExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests the example module")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples")); err != nil {
+		t.Fatal(err)
+	}
+	goCmd := func(args ...string) (string, error) {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := goCmd("vet", "./..."); err == nil {
+		t.Fatalf("go vet passes on the example before the fix; it should show what the rules fix:\n%s", out)
+	}
+	git(t, dir, "init", "-q")
+	git(t, dir, "add", ".")
+	git(t, dir, "commit", "-qm", "init")
+	d := run(t, dir, "diff", "./...")
+	if d.code != exitPending {
+		t.Fatalf("diff: exit %d\n%s", d.code, d.stderr)
+	}
+	p := filepath.Join(t.TempDir(), "fix.patch")
+	if err := os.WriteFile(p, []byte(d.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, dir, "apply", "--check", p)
+	r := run(t, dir, "fix", "./...")
+	if r.code != exitOK {
+		t.Fatalf("fix: exit %d\n%s", r.code, r.stderr)
+	}
+	// git's own diff carries index lines and other context: compare the
+	// changed lines.
+	if written := git(t, dir, "diff"); changedLines(written) != changedLines(d.stdout) {
+		t.Errorf("fix wrote something else than diff showed:\n--- diff:\n%s\n--- written:\n%s", d.stdout, written)
+	}
+	if out, err := goCmd("vet", "./..."); err != nil {
+		t.Fatalf("go vet after fix: %v\n%s", err, out)
+	}
+	if out, err := goCmd("test", "-race", "./..."); err != nil {
+		t.Fatalf("go test -race after fix: %v\n%s", err, out)
+	}
+	stock := read(t, filepath.Join(dir, "internal/stock/stock.go"))
+	if !strings.Contains(stock, "func (c *Client) Level(ctx context.Context, sku string)") ||
+		!strings.Contains(stock, "http.NewRequestWithContext(ctx, ") {
+		t.Errorf("the request context does not reach the client:\n%s", stock)
+	}
+	if main := read(t, filepath.Join(dir, "cmd/shopd/main.go")); !strings.Contains(main, "ctx := r.Context()") {
+		t.Errorf("the handler does not pass its request's context:\n%s", main)
+	}
+	if again := run(t, dir, "diff", "./..."); again.code != exitOK || again.stdout != "" {
+		t.Errorf("second diff: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+	}
+}
+
+// changedLines keeps the +/- lines of a unified diff, without file headers.
+func changedLines(diff string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(diff, "\n") {
+		if (strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-")) && !strings.HasPrefix(l, "+++") && !strings.HasPrefix(l, "---") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}

@@ -119,8 +119,14 @@ func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs
 	}
 	perFile := map[string]map[string]int{}
 	for _, fd := range applied {
+		// A fix counts once in each file it edits, however many edits.
+		seen := map[string]bool{}
 		for _, e := range fd.Fix.Edits {
 			name := pr.fset.File(e.File.Pos()).Name()
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
 			if perFile[name] == nil {
 				perFile[name] = map[string]int{}
 			}
