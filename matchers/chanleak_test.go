@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
+	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
 )
@@ -346,8 +348,10 @@ func f(stop chan struct{}) int {
 // leaks its worker before the fix (the worker's send blocks forever) and
 // not after, over many calls, under -race.
 func TestChanLeakBehaviour(t *testing.T) {
-	ctxrBehaviour(t, rules.ChanLeakEarlyReturn, map[string]string{
-		"first.go": `package behaviour
+	behave.Run(t, behave.Case{
+		Files: map[string]string{
+			"leak_test.go": behave.LeakCheck("behaviour"),
+			"first.go": `package behaviour
 
 import "context"
 
@@ -366,7 +370,7 @@ func First(ctx context.Context, work func() int) (int, error) {
 	}
 }
 `,
-		"first_test.go": `package behaviour
+			"first_test.go": `package behaviour
 
 import (
 	"context"
@@ -391,5 +395,10 @@ func TestFirst(t *testing.T) {
 	noLeak(t, base)
 }
 `,
-	}, func(s string) bool { return strings.Contains(s, "ch := make(chan int, 1)\n") })
+		},
+		Before:  behave.Fails("goroutine leak"),
+		Engine:  engine.Options{Rules: []*rules.Rule{rules.ChanLeakEarlyReturn}, Tier: rules.Review},
+		Rewrite: behave.Rewrite{Has: []string{"ch := make(chan int, 1)\n"}},
+		After:   behave.Passes,
+	})
 }

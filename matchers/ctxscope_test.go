@@ -1,22 +1,16 @@
 package matchers_test
 
 import (
-	"context"
 	"go/ast"
 	"go/importer"
 	"go/token"
 	"go/types"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/gofixconc/gofixconc/internal/engine"
-	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
 )
 
@@ -235,112 +229,4 @@ func f(out chan int) {
 	go func() { out <- 1 }()
 }`},
 	}, ctxrCheckCtxDoneFix)
-}
-
-// ctxrModule writes files into a new temporary module and returns its
-// directory.
-func ctxrModule(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// ctxrGoTest runs go test -race in dir.
-func ctxrGoTest(t *testing.T, dir string) (string, error) {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	cmd := exec.Command(gobin, "test", "-race", "-count=1", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// ctxrLeakCheck is the goroutine-leak check the behaviour programs use.
-// go.uber.org/goleak would need a go.mod change of this module (and of the
-// temporary one, with network access); counting goroutines does the job:
-// after the test body, the count must come back to what it was before,
-// polled a bounded number of times (no wall-clock assertion: the sleep
-// only yields to the goroutines that are still finishing).
-const ctxrLeakCheck = `package behaviour
-
-import (
-	"runtime"
-	"testing"
-	"time"
-)
-
-func noLeak(t *testing.T, base int) {
-	t.Helper()
-	for i := 0; i < 500; i++ {
-		if runtime.NumGoroutine() <= base {
-			return
-		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("goroutine leak: %d goroutines, %d before", runtime.NumGoroutine(), base)
-}
-`
-
-// ctxrBehaviour runs a behaviour test: the program's test must fail with a
-// goroutine leak before the fix, the rule must change the program, and the
-// test must pass after the fix (under -race, several iterations each).
-func ctxrBehaviour(t *testing.T, rule *rules.Rule, files map[string]string, wantChange func(string) bool) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs a program with -race")
-	}
-	files["leak_test.go"] = ctxrLeakCheck
-	files["go.mod"] = "module example.com/behaviour\n\ngo 1.22\n"
-	dir := ctxrModule(t, files)
-	out, err := ctxrGoTest(t, dir)
-	if err == nil {
-		t.Fatalf("before the fix the test passed; it should fail:\n%s", out)
-	}
-	if !strings.Contains(out, "goroutine leak") {
-		t.Skipf("before the fix the test failed for another reason (is -race available?):\n%s", out)
-	}
-	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "goroutine leak") {
-			t.Logf("before the fix: %s", strings.TrimSpace(l))
-		}
-	}
-	res, err := engine.Run(context.Background(), engine.Options{
-		Dir:   dir,
-		Rules: []*rules.Rule{rule},
-		Fix:   true,
-		Tier:  rules.Review,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range res.Problems {
-		t.Errorf("engine: %s: %s", p.File, p.Message)
-	}
-	if len(res.Changes) != 1 {
-		t.Fatalf("got %d changed files, want 1", len(res.Changes))
-	}
-	ch := res.Changes[0]
-	if !wantChange(string(ch.New)) {
-		t.Fatalf("unexpected rewrite:\n%s", ch.New)
-	}
-	if err := os.WriteFile(ch.File, ch.New, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := ctxrGoTest(t, dir); err != nil {
-		t.Fatalf("after the fix the test fails:\n%s\n%s", out, ch.New)
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
+	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
 )
@@ -173,8 +175,10 @@ func f(s *S, fn func()) {
 // TestGoroutineNoExitBehaviour: a watcher goroutine loops over a select
 // forever; after the fix, cancelling its context makes it return.
 func TestGoroutineNoExitBehaviour(t *testing.T) {
-	ctxrBehaviour(t, rules.GoroutineNoExit, map[string]string{
-		"watch.go": `package behaviour
+	behave.Run(t, behave.Case{
+		Files: map[string]string{
+			"leak_test.go": behave.LeakCheck("behaviour"),
+			"watch.go": `package behaviour
 
 import (
 	"context"
@@ -193,7 +197,7 @@ func Watch(ctx context.Context, in <-chan int, count *atomic.Int64) {
 	}()
 }
 `,
-		"watch_test.go": `package behaviour
+			"watch_test.go": `package behaviour
 
 import (
 	"context"
@@ -218,7 +222,10 @@ func TestWatch(t *testing.T) {
 	}
 }
 `,
-	}, func(s string) bool {
-		return strings.Contains(s, "\t\t\tcase <-ctx.Done():\n\t\t\t\treturn\n")
+		},
+		Before:  behave.Fails("goroutine leak"),
+		Engine:  engine.Options{Rules: []*rules.Rule{rules.GoroutineNoExit}, Tier: rules.Review},
+		Rewrite: behave.Rewrite{Has: []string{"\t\t\tcase <-ctx.Done():\n\t\t\t\treturn\n"}},
+		After:   behave.Passes,
 	})
 }

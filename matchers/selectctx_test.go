@@ -1,9 +1,10 @@
 package matchers_test
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
+	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
 )
@@ -334,8 +335,10 @@ func f(ctx context.Context) {
 // its send forever once the consumer stops reading; after the fix,
 // cancelling the context unblocks it.
 func TestSelectCtxDoneBehaviour(t *testing.T) {
-	ctxrBehaviour(t, rules.SelectCtxDone, map[string]string{
-		"produce.go": `package behaviour
+	behave.Run(t, behave.Case{
+		Files: map[string]string{
+			"leak_test.go": behave.LeakCheck("behaviour"),
+			"produce.go": `package behaviour
 
 import "context"
 
@@ -354,7 +357,7 @@ func Start(ctx context.Context, n int) <-chan int {
 	return out
 }
 `,
-		"produce_test.go": `package behaviour
+			"produce_test.go": `package behaviour
 
 import (
 	"context"
@@ -390,7 +393,11 @@ func take(c <-chan int, n int) []int {
 	return out
 }
 `,
-	}, func(s string) bool {
-		return strings.Contains(s, "\t\tselect {\n\t\tcase out <- i:\n\t\tcase <-ctx.Done():\n\t\t\treturn ctx.Err()\n\t\t}\n")
+		},
+		Before: behave.Fails("goroutine leak"),
+		Engine: engine.Options{Rules: []*rules.Rule{rules.SelectCtxDone}, Tier: rules.Review},
+		Rewrite: behave.Rewrite{Has: []string{
+			"\t\tselect {\n\t\tcase out <- i:\n\t\tcase <-ctx.Done():\n\t\t\treturn ctx.Err()\n\t\t}\n"}},
+		After: behave.Passes,
 	})
 }
