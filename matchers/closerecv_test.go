@@ -1,9 +1,10 @@
 package matchers_test
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
+	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
 )
@@ -261,9 +262,10 @@ func escapes(xs []int, produce func(chan int)) int {
 // neither it nor the drain is left behind (the channel is unbuffered, so
 // without the drain the producer would block for ever on its next send).
 func TestCloseFromReceiverBehaviour(t *testing.T) {
-	cuBehaviour(t, rules.CloseFromReceiver, map[string]string{
-		"go.mod": "module example.com/behaviour\n\ngo 1.22\n",
-		"first.go": `package behaviour
+	behave.Run(t, behave.Case{
+		Files: map[string]string{
+			"leak_test.go": behave.LeakCheck("behaviour"),
+			"first.go": `package behaviour
 
 import "strings"
 
@@ -286,13 +288,12 @@ func First(items []string, n int) []string {
 	return out
 }
 `,
-		"first_test.go": `package behaviour
+			"first_test.go": `package behaviour
 
 import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestFirst(t *testing.T) {
@@ -307,16 +308,22 @@ func TestFirst(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		go func() { results <- First([]string{"a", "b"}, 3) }()
 	}
-	checkNoLeak(t, base)
+	noLeak(t, base)
 	for i := 0; i < 50; i++ {
 		if got := <-results; len(got) != 2 {
 			t.Fatalf("First = %v", got)
 		}
 	}
 }
-` + cuLeakCheck,
-	}, []string{"send on closed channel", "goroutines leaked"}, func(s string) bool {
-		return strings.Contains(s, "\tgo func() {\n\t\tdefer close(ch)\n") && !strings.Contains(s, "\tclose(ch)\n") &&
-			strings.Contains(s, "\t}\n\tgo func() {\n\t\tfor range ch {\n\t\t}\n\t}()\n\treturn out\n")
+`,
+		},
+		Before: behave.Fails("send on closed channel", "goroutine leak"),
+		Engine: engine.Options{Tests: true, Rules: []*rules.Rule{rules.CloseFromReceiver}, Tier: rules.Review},
+		Rewrite: behave.Rewrite{
+			Has: []string{"\tgo func() {\n\t\tdefer close(ch)\n",
+				"\t}\n\tgo func() {\n\t\tfor range ch {\n\t\t}\n\t}()\n\treturn out\n"},
+			Lacks: []string{"\tclose(ch)\n"},
+		},
+		After: behave.Passes,
 	})
 }

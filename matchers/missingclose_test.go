@@ -1,16 +1,13 @@
 package matchers_test
 
 import (
-	"context"
 	"go/importer"
 	"go/token"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
@@ -283,114 +280,15 @@ func panics(xs []int) {
 	})
 }
 
-// cuModule writes files into a fresh temporary module directory.
-func cuModule(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, src := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// cuGoTest runs `go test -race -count=1` in dir.
-func cuGoTest(t *testing.T, dir string) (string, error) {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	cmd := exec.Command(gobin, "test", "-race", "-count=1", ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// cuBehaviour runs the module's test under the race detector: before the
-// fix it must fail with one of the messages in before (a leak, a hang, a
-// panic); then the engine applies rule's fixes (at the review tier, so that
-// review-tier rules are fixed too) and the test must pass. wantNew checks
-// the rewritten file.
-func cuBehaviour(t *testing.T, rule *rules.Rule, files map[string]string, before []string, wantNew func(string) bool) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs a program with -race")
-	}
-	dir := cuModule(t, files)
-	out, err := cuGoTest(t, dir)
-	if err == nil {
-		t.Fatalf("before the fix the test passed; it should fail:\n%s", out)
-	}
-	failed := false
-	for _, b := range before {
-		failed = failed || strings.Contains(out, b)
-	}
-	if !failed {
-		t.Skipf("before the fix the test failed for another reason (is -race available?):\n%s", out)
-	}
-	res, err := engine.Run(context.Background(), engine.Options{
-		Dir:   dir,
-		Tests: true,
-		Rules: []*rules.Rule{rule},
-		Fix:   true,
-		Tier:  rules.Review,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range res.Problems {
-		t.Errorf("engine: %s: %s", p.File, p.Message)
-	}
-	if len(res.Changes) != 1 {
-		t.Fatalf("got %d changed files, want 1", len(res.Changes))
-	}
-	ch := res.Changes[0]
-	if !wantNew(string(ch.New)) {
-		t.Fatalf("unexpected rewrite:\n%s", ch.New)
-	}
-	if err := os.WriteFile(ch.File, ch.New, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := cuGoTest(t, dir); err != nil {
-		t.Fatalf("after the fix the test fails:\n%s", out)
-	}
-}
-
-// cuLeakCheck is the goroutine-leak check of the behaviour tests, in the
-// tested module's test file: after the calls under test, it polls
-// runtime.NumGoroutine a bounded number of times (yielding and sleeping a
-// little between polls, with no assertion on time) until the count is back
-// to the baseline, and fails with the number of goroutines left over.
-// go.uber.org/goleak would do the same with stack matching, but it is not
-// a dependency of this module (adding it means a go.mod change), and a
-// count is enough for programs whose only goroutines are the ones under
-// test.
-const cuLeakCheck = `
-func checkNoLeak(t *testing.T, base int) {
-	t.Helper()
-	n := runtime.NumGoroutine()
-	for i := 0; i < 1000 && n > base; i++ {
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-		n = runtime.NumGoroutine()
-	}
-	if n > base {
-		t.Fatalf("%d goroutines leaked", n-base)
-	}
-}
-`
-
 // TestMissingCloseBehaviour: Sum ranges over a channel whose sender returns
 // early on a negative value without closing it. Before the fix every call
 // with a negative value hangs for ever (the leak check sees the callers'
 // goroutines stay); after it, every call returns.
 func TestMissingCloseBehaviour(t *testing.T) {
-	cuBehaviour(t, rules.MissingClose, map[string]string{
-		"go.mod": "module example.com/behaviour\n\ngo 1.22\n",
-		"sum.go": `package behaviour
+	behave.Run(t, behave.Case{
+		Files: map[string]string{
+			"leak_test.go": behave.LeakCheck("behaviour"),
+			"sum.go": `package behaviour
 
 import "errors"
 
@@ -415,12 +313,11 @@ func Sum(xs []int) (int, error) {
 	return sum, err
 }
 `,
-		"sum_test.go": `package behaviour
+			"sum_test.go": `package behaviour
 
 import (
 	"runtime"
 	"testing"
-	"time"
 )
 
 func TestSum(t *testing.T) {
@@ -433,7 +330,7 @@ func TestSum(t *testing.T) {
 			results <- err
 		}()
 	}
-	checkNoLeak(t, base)
+	noLeak(t, base)
 	for i := 0; i < calls; i++ {
 		if err := <-results; err == nil {
 			t.Fatal("Sum accepted a negative value")
@@ -443,9 +340,14 @@ func TestSum(t *testing.T) {
 		t.Fatalf("Sum = %d, %v; want 14, nil", s, err)
 	}
 }
-` + cuLeakCheck,
-	}, []string{"goroutines leaked"}, func(s string) bool {
-		return strings.Contains(s, "\tgo func() {\n\t\tdefer close(ch)\n\t\tfor _, x := range xs {") &&
-			!strings.Contains(s, "\t\tclose(ch)\n")
+`,
+		},
+		Before: behave.Fails("goroutine leak"),
+		Engine: engine.Options{Tests: true, Rules: []*rules.Rule{rules.MissingClose}, Tier: rules.Review},
+		Rewrite: behave.Rewrite{
+			Has:   []string{"\tgo func() {\n\t\tdefer close(ch)\n\t\tfor _, x := range xs {"},
+			Lacks: []string{"\t\tclose(ch)\n"},
+		},
+		After: behave.Passes,
 	})
 }

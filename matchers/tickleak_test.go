@@ -1,9 +1,10 @@
 package matchers_test
 
 import (
-	"strings"
 	"testing"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
+	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
 )
@@ -127,9 +128,10 @@ func poll(ready func() bool) {
 // some 250 bytes; nothing should be left), over many calls so that the
 // margin is large, with no assertion on time.
 func TestTickLeakBehaviour(t *testing.T) {
-	cuBehaviour(t, rules.TickLeak, map[string]string{
-		"go.mod": "module example.com/behaviour\n\ngo 1.22\n",
-		"wait.go": `package behaviour
+	behave.Run(t, behave.Case{
+		Files: map[string]string{
+			"go.mod": "module example.com/behaviour\n\ngo 1.22\n", // before 1.23: see above
+			"wait.go": `package behaviour
 
 import "time"
 
@@ -147,7 +149,7 @@ func Wait(ready <-chan struct{}) int {
 	}
 }
 `,
-		"wait_test.go": `package behaviour
+			"wait_test.go": `package behaviour
 
 import (
 	"runtime"
@@ -171,7 +173,11 @@ func TestWait(t *testing.T) {
 	}
 }
 `,
-	}, []string{"tickers leaked"}, func(s string) bool {
-		return strings.Contains(s, "\tticker := time.NewTicker(time.Hour)\n\tdefer ticker.Stop()\n\ttick := ticker.C\n")
+		},
+		Before: behave.Fails("tickers leaked"),
+		Engine: engine.Options{Tests: true, Rules: []*rules.Rule{rules.TickLeak}, Tier: rules.Review},
+		Rewrite: behave.Rewrite{Has: []string{
+			"\tticker := time.NewTicker(time.Hour)\n\tdefer ticker.Stop()\n\ttick := ticker.C\n"}},
+		After: behave.Passes,
 	})
 }
