@@ -1,19 +1,16 @@
 package matchers_test
 
 import (
-	"context"
 	"go/ast"
 	"go/importer"
 	"go/printer"
 	"go/token"
 	"go/types"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
@@ -367,13 +364,6 @@ func shadow(int string) {
 // passes twenty times in a row. Nothing here depends on how long anything
 // takes.
 func TestSleepSyncBehaviour(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs programs with -race")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
 	program := `package behaviour
 
 import "time"
@@ -417,64 +407,22 @@ func TestSquares(t *testing.T) {
 		{"1.25", "\t\t\twg.Go(func() {\n"},
 	} {
 		t.Run("go"+tc.goVersion, func(t *testing.T) {
-			dir := t.TempDir()
-			files := map[string]string{
-				"go.mod":      "module example.com/behaviour\n\ngo " + tc.goVersion + "\n",
-				"run.go":      program,
-				"run_test.go": test,
-			}
-			for name, src := range files {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			race := func(count string) (string, error) {
-				cmd := exec.Command(gobin, "test", "-race", "-count="+count, ".")
-				cmd.Dir = dir
-				cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-				out, err := cmd.CombinedOutput()
-				return string(out), err
-			}
-			out, err := race("1")
-			if err == nil {
-				t.Fatalf("before the fix the test passed; it should fail:\n%s", out)
-			}
-			if !strings.Contains(out, "DATA RACE") && !strings.Contains(out, "results missing") {
-				t.Skipf("before the fix the test failed for another reason (is -race available?):\n%s", out)
-			}
-
-			res, err := engine.Run(context.Background(), engine.Options{
-				Dir:   dir,
-				Rules: []*rules.Rule{rules.SleepSync},
-				Fix:   true,
-				Tier:  rules.Review,
+			behave.Run(t, behave.Case{
+				Files: map[string]string{
+					"go.mod":      "module example.com/behaviour\n\ngo " + tc.goVersion + "\n",
+					"run.go":      program,
+					"run_test.go": test,
+				},
+				Before: behave.Fails("DATA RACE", "results missing"),
+				Engine: engine.Options{Rules: []*rules.Rule{rules.SleepSync}, Tier: rules.Review},
+				Rewrite: behave.Rewrite{
+					Has: []string{tc.want,
+						"\t\t\twg.Add(1)\n\t\t\tgo func(out []int, i int) {\n\t\t\t\tdefer wg.Done()\n\t\t\t\tsquare(out, i)\n\t\t\t}(out, i)\n",
+						"\twg.Wait() // give the workers time\n"},
+					Lacks: []string{`"time"`}, // the import goes with the sleep
+				},
+				After: behave.Passes.Times(20),
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range res.Problems {
-				t.Errorf("engine: %s: %s", p.File, p.Message)
-			}
-			if len(res.Changes) != 1 {
-				t.Fatalf("got %d changed files, want 1", len(res.Changes))
-			}
-			ch := res.Changes[0]
-			for _, want := range []string{tc.want,
-				"\t\t\twg.Add(1)\n\t\t\tgo func(out []int, i int) {\n\t\t\t\tdefer wg.Done()\n\t\t\t\tsquare(out, i)\n\t\t\t}(out, i)\n",
-				"\twg.Wait() // give the workers time\n"} {
-				if !strings.Contains(string(ch.New), want) {
-					t.Fatalf("rewrite lacks %q:\n%s", want, ch.New)
-				}
-			}
-			if strings.Contains(string(ch.New), `"time"`) {
-				t.Errorf("the time import stayed:\n%s", ch.New)
-			}
-			if err := os.WriteFile(ch.File, ch.New, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if out, err := race("20"); err != nil {
-				t.Fatalf("after the fix the test fails:\n%s", out)
-			}
 		})
 	}
 }

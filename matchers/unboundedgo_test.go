@@ -1,21 +1,19 @@
 package matchers_test
 
 import (
-	"context"
+	"fmt"
 	"go/ast"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
@@ -936,87 +934,23 @@ func TestCancel(t *testing.T) {
 // bound run at once, the results are the same, and cancelling the context
 // stops the loop. Nothing is timed.
 func TestUnboundedGoBehaviour(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a program with -race")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	write := func(dir string) {
-		for name, src := range ubBehaviourFiles {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	run := func(dir, test string, env ...string) (string, error) {
-		cmd := exec.Command(gobin, "test", "-race", "-count=1", "-v", "-run", "^"+test+"$", ".")
-		cmd.Dir = dir
-		cmd.Env = append(append(os.Environ(), "GOWORK=off", "GOFLAGS="), env...)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	peak := regexp.MustCompile(`peak=(\d+) bound=(\d+)`)
-	started := regexp.MustCompile(`started=(\d+) of (\d+)`)
-
-	before := t.TempDir()
-	write(before)
-	out, err := run(before, "TestBound")
-	m := peak.FindStringSubmatch(out)
-	if err == nil || m == nil {
-		t.Fatalf("before the fix TestBound should fail with more goroutines at once than the bound:\n%s", out)
-	}
-	t.Logf("before: %s goroutines at once (bound %s)", m[1], m[2])
-	out, err = run(before, "TestCancel")
-	m = started.FindStringSubmatch(out)
-	if err == nil || m == nil || m[1] != m[2] {
-		t.Fatalf("before the fix every goroutine should start despite the cancel:\n%s", out)
-	}
-	t.Logf("before, cancelled at item 100: %s of %s goroutines started", m[1], m[2])
+	before := behave.Write(t, ubBehaviourFiles)
+	behave.Test(t, before, "before the fix", behave.Fails("more than the bound").Only("TestBound"))
+	behave.Test(t, before, "before the fix", behave.Fails("started after the context was cancelled").Only("TestCancel"))
 
 	for _, limit := range []int{0, 8} {
-		dir := t.TempDir()
-		write(dir)
-		res, err := engine.Run(context.Background(), engine.Options{
-			Dir:    dir,
+		dir := behave.Write(t, ubBehaviourFiles)
+		behave.Fix(t, dir, engine.Options{
 			Rules:  []*rules.Rule{rules.UnboundedGo},
-			Fix:    true,
 			Tier:   rules.Review,
 			Limits: matchers.Limits{Limit: limit},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range res.Problems {
-			t.Errorf("engine: %s: %s", p.File, p.Message)
-		}
-		if len(res.Changes) != 1 {
-			t.Fatalf("limit %d: got %d changed files, want 1", limit, len(res.Changes))
-		}
-		ch := res.Changes[0]
-		want := "case <-ctx.Done():\n\t\t\tbreak loop\n"
-		if !strings.Contains(string(ch.New), want) {
-			t.Fatalf("limit %d: unexpected rewrite:\n%s", limit, ch.New)
-		}
-		if err := os.WriteFile(ch.File, ch.New, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		var env []string
+		}, behave.Rewrite{Has: []string{"case <-ctx.Done():\n\t\t\tbreak loop\n"}})
+		after := behave.Passes
 		if limit > 0 {
-			env = append(env, "UB_LIMIT="+strconv.Itoa(limit))
+			after = after.Env("UB_LIMIT=" + strconv.Itoa(limit))
 		}
-		out, err := run(dir, "TestBound", env...)
-		m := peak.FindStringSubmatch(out)
-		if err != nil || m == nil {
-			t.Fatalf("limit %d: after the fix TestBound fails:\n%s\n%s", limit, out, ch.New)
-		}
-		t.Logf("after (limit %d): %s goroutines at once (bound %s)", limit, m[1], m[2])
-		out, err = run(dir, "TestCancel", env...)
-		m = started.FindStringSubmatch(out)
-		if err != nil || m == nil {
-			t.Fatalf("limit %d: after the fix TestCancel fails:\n%s", limit, out)
-		}
-		t.Logf("after (limit %d), cancelled at item 100: %s of %s goroutines started", limit, m[1], m[2])
+		when := fmt.Sprintf("after the fix (limit %d)", limit)
+		behave.Test(t, dir, when, after.Only("TestBound"))
+		behave.Test(t, dir, when, after.Only("TestCancel"))
 	}
 }

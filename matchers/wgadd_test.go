@@ -1,13 +1,11 @@
 package matchers_test
 
 import (
-	"context"
 	"fmt"
 	"go/ast"
 	"go/importer"
 	"go/token"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -21,6 +19,7 @@ import (
 	"golang.org/x/tools/go/packages"
 	"golang.org/x/tools/txtar"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
@@ -454,17 +453,9 @@ func writeTxtarInputs(path, dir string) error {
 // detector: before the fix its test fails (a data race, or Wait returning
 // before the workers ran); after the fix made by the engine it passes.
 func TestWgAddBehaviour(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a program with -race")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	dir := t.TempDir()
-	files := map[string]string{
-		"go.mod": "module example.com/behaviour\n\ngo 1.22\n",
-		"run.go": `package behaviour
+	behave.Run(t, behave.Case{
+		Files: map[string]string{
+			"run.go": `package behaviour
 
 import "sync"
 
@@ -489,7 +480,7 @@ func Run(n int) int {
 	return sum
 }
 `,
-		"run_test.go": `package behaviour
+			"run_test.go": `package behaviour
 
 import "testing"
 
@@ -501,49 +492,11 @@ func TestRun(t *testing.T) {
 	}
 }
 `,
-	}
-	for name, src := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	race := func() (string, error) {
-		cmd := exec.Command(gobin, "test", "-race", "-count=1", ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	out, err := race()
-	if err == nil {
-		t.Fatalf("before the fix the test passed; it should fail:\n%s", out)
-	}
-	if !strings.Contains(out, "DATA RACE") && !strings.Contains(out, "Wait returned before") {
-		t.Skipf("before the fix the test failed for another reason (is -race available?):\n%s", out)
-	}
-
-	res, err := engine.Run(context.Background(), engine.Options{
-		Dir:   dir,
-		Rules: []*rules.Rule{rules.WgAddInGoroutine},
-		Fix:   true,
+		},
+		Before: behave.Fails("DATA RACE", "Wait returned before"),
+		Engine: engine.Options{Rules: []*rules.Rule{rules.WgAddInGoroutine}},
+		Rewrite: behave.Rewrite{Has: []string{
+			"\t\t// Start worker i.\n\t\twg.Add(1)\n\t\tgo func() {\n\t\t\tdefer wg.Done()\n"}},
+		After: behave.Passes,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range res.Problems {
-		t.Errorf("engine: %s: %s", p.File, p.Message)
-	}
-	if len(res.Changes) != 1 {
-		t.Fatalf("got %d changed files, want 1", len(res.Changes))
-	}
-	ch := res.Changes[0]
-	if !strings.Contains(string(ch.New), "\t\t// Start worker i.\n\t\twg.Add(1)\n\t\tgo func() {\n\t\t\tdefer wg.Done()\n") {
-		t.Fatalf("unexpected rewrite:\n%s", ch.New)
-	}
-	if err := os.WriteFile(ch.File, ch.New, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := race(); err != nil {
-		t.Fatalf("after the fix the test fails:\n%s", out)
-	}
 }
