@@ -1,10 +1,8 @@
 package matchers_test
 
 import (
-	"context"
 	"go/ast"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	"golang.org/x/tools/go/packages"
 
+	"github.com/gofixconc/gofixconc/internal/behave"
 	"github.com/gofixconc/gofixconc/internal/engine"
 	"github.com/gofixconc/gofixconc/internal/rules"
 	"github.com/gofixconc/gofixconc/matchers"
@@ -306,16 +305,9 @@ func main() {
 // made by the engine, the job sees the request's cancellation. The test
 // is driven by channels: no clock is involved.
 func TestCtxThreadingBehaviour(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a test program")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	dir := ctxWriteModule(t, map[string]string{
-		"go.mod": "module example.com/behaviour\n\ngo 1.22\n",
-		"server.go": `package server
+	behave.Run(t, behave.Case{
+		Files: map[string]string{
+			"server.go": `package server
 
 import (
 	"context"
@@ -354,7 +346,7 @@ func work(ctx context.Context, n int) error {
 	return nil
 }
 `,
-		"server_test.go": `package server
+			"server_test.go": `package server
 
 import (
 	"context"
@@ -401,48 +393,11 @@ func TestCancelReachesJob(t *testing.T) {
 	}
 }
 `,
+		},
+		Before: behave.Fails("after the request was cancelled"),
+		Engine: engine.Options{Patterns: []string{"./..."}, Tests: true, Rules: []*rules.Rule{rules.CtxThreading}},
+		Rewrite: behave.Rewrite{Has: []string{
+			"result <- job(r.Context(), 3)", "func job(ctx context.Context, n int) error {\n\treturn work(ctx, n)"}},
+		After: behave.Passes,
 	})
-	run := func() (string, error) {
-		cmd := exec.Command(gobin, "test", "-count=1", ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	out, err := run()
-	if err == nil {
-		t.Fatalf("before the fix the test passed; it should fail:\n%s", out)
-	}
-	if !strings.Contains(out, "after the request was cancelled") {
-		t.Fatalf("before the fix the test failed for another reason:\n%s", out)
-	}
-
-	res, err := engine.Run(context.Background(), engine.Options{
-		Dir:      dir,
-		Patterns: []string{"./..."},
-		Tests:    true,
-		Rules:    []*rules.Rule{rules.CtxThreading},
-		Fix:      true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range res.Problems {
-		t.Errorf("engine: %s: %s", p.File, p.Message)
-	}
-	if len(res.Changes) != 1 {
-		t.Fatalf("got %d changed files, want 1", len(res.Changes))
-	}
-	ch := res.Changes[0]
-	for _, want := range []string{"result <- job(r.Context(), 3)", "func job(ctx context.Context, n int) error {\n\treturn work(ctx, n)"} {
-		if !strings.Contains(string(ch.New), want) {
-			t.Fatalf("rewrite lacks %q:\n%s", want, ch.New)
-		}
-	}
-	if err := os.WriteFile(ch.File, ch.New, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := run(); err != nil {
-		t.Fatalf("after the fix the test fails:\n%s", out)
-	}
 }
