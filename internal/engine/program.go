@@ -11,8 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dave/dst/decorator"
-	"github.com/dave/dst/decorator/resolver/gotypes"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/gofixconc/gofixconc/internal/rules"
@@ -301,7 +299,7 @@ func (pr *programRun) rewrite(fixes []matchers.Finding, orig map[string][]byte) 
 			orig[name] = content
 		}
 		sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].e.Anchor.Pos() > jobs[j].e.Anchor.Pos() })
-		dec := decorator.NewDecoratorWithImports(pr.fset, p.PkgPath, gotypes.New(p.TypesInfo.Uses))
+		dec := newDecorator(pr.fset, p.PkgPath, p.TypesInfo, f)
 		df, err := dec.DecorateFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: decorate: %v", name, err)
@@ -317,7 +315,7 @@ func (pr *programRun) rewrite(fixes []matchers.Finding, orig map[string][]byte) 
 			}
 			anchors = append(anchors, tf.Offset(e.Anchor.Pos()))
 		}
-		spliced, err := restoreSpliced(p.PkgPath, p.Types, df, orig[name], anchors)
+		spliced, err := restoreSpliced(p.PkgPath, modulePath(p), p.Types, df, orig[name], anchors)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", name, err)
 		}

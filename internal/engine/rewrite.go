@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/importer"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"sort"
@@ -13,8 +14,6 @@ import (
 
 	"github.com/dave/dst"
 	"github.com/dave/dst/decorator"
-	"github.com/dave/dst/decorator/resolver/gotypes"
-	"github.com/dave/dst/decorator/resolver/guess"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/gofixconc/gofixconc/internal/rules"
@@ -59,7 +58,7 @@ func anchorPos(fd matchers.Finding) int {
 // is not one fix's (restore, splice or gofmt).
 func (u *unit) tryRewrite(st *pkgState, f *ast.File, fs *fileState, fixes []matchers.Finding) (out []byte, bad int, err error) {
 	p := u.pkg
-	dec := decorator.NewDecoratorWithImports(p.Fset, p.PkgPath, gotypes.New(st.info.Uses))
+	dec := newDecorator(p.Fset, p.PkgPath, st.info, f)
 	df, err := dec.DecorateFile(f)
 	if err != nil {
 		return nil, -1, fmt.Errorf("decorate: %v", err)
@@ -76,7 +75,7 @@ func (u *unit) tryRewrite(st *pkgState, f *ast.File, fs *fileState, fixes []matc
 	for _, fd := range fixes {
 		anchors = append(anchors, tf.Offset(fd.Fix.Anchor.Pos()))
 	}
-	spliced, err := restoreSpliced(p.PkgPath, st.types, df, fs.cur, anchors)
+	spliced, err := restoreSpliced(p.PkgPath, modulePath(p), st.types, df, fs.cur, anchors)
 	if err != nil {
 		return nil, -1, err
 	}
@@ -87,19 +86,39 @@ func (u *unit) tryRewrite(st *pkgState, f *ast.File, fs *fileState, fixes []matc
 }
 
 // restoreSpliced prints the rewritten dst file, checks it is gofmt-stable,
-// and splices the declarations holding the anchors (offsets into cur) into
-// cur; a gofmt-clean cur must stay gofmt-clean.
-func restoreSpliced(pkgPath string, pkg *types.Package, df *dst.File, cur []byte, anchors []int) ([]byte, error) {
-	r := decorator.NewRestorerWithImports(pkgPath, guess.WithMap(packageNames(pkg)))
+// splices the declarations holding the anchors (offsets into cur) into cur,
+// and makes the fixes' import changes in cur's import block (see
+// imports.go); a gofmt-clean cur must stay gofmt-clean. modPath is the
+// module of the package ("" if none), to tell its imports from the
+// standard library's.
+func restoreSpliced(pkgPath, modPath string, pkg *types.Package, df *dst.File, cur []byte, anchors []int) ([]byte, error) {
+	oldF, err := parser.ParseFile(token.NewFileSet(), "old.go", cur, parser.ParseComments)
+	if err != nil {
+		return nil, fmt.Errorf("splice: %v", err)
+	}
+	names := newPkgNamer(pkg)
+	adds, err := qualify(df, pkgPath, importsOf(oldF), names)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	if err := r.Fprint(&buf, df); err != nil {
+	if err := decorator.NewRestorer().Fprint(&buf, df); err != nil {
 		return nil, fmt.Errorf("restore: %v", err)
 	}
 	full := buf.Bytes()
 	if !gofmtStable(full) {
 		return nil, fmt.Errorf("rewritten file is not gofmt-stable")
 	}
+	newF, err := parser.ParseFile(token.NewFileSet(), "new.go", full, parser.ParseComments)
+	if err != nil {
+		return nil, fmt.Errorf("rewritten file does not parse: %v", err)
+	}
+	removes := unusedImports(oldF, newF, names)
 	spliced, err := splice(cur, full, anchors)
+	if err != nil {
+		return nil, err
+	}
+	spliced, err = editImports(spliced, adds, removes, modPath)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +126,14 @@ func restoreSpliced(pkgPath string, pkg *types.Package, df *dst.File, cur []byte
 		return nil, fmt.Errorf("fixed file is not gofmt-stable")
 	}
 	return spliced, nil
+}
+
+// modulePath is the path of p's module, or "".
+func modulePath(p *packages.Package) string {
+	if p.Module != nil {
+		return p.Module.Path
+	}
+	return ""
 }
 
 func applyOne(rf *rewrites.File, fd matchers.Finding) (err error) {
@@ -120,28 +147,6 @@ func applyOne(rf *rewrites.File, fd matchers.Finding) (err error) {
 		return fmt.Errorf("rule has no rewrite")
 	}
 	return r.Rewrite(rf, fd)
-}
-
-// packageNames maps every package path reachable from pkg to its name, so
-// the restorer never guesses a name from an import path.
-func packageNames(pkg *types.Package) map[string]string {
-	m := map[string]string{}
-	var visit func(*types.Package)
-	visit = func(p *types.Package) {
-		if _, ok := m[p.Path()]; ok {
-			return
-		}
-		m[p.Path()] = p.Name()
-		for _, q := range p.Imports() {
-			visit(q)
-		}
-	}
-	if pkg != nil {
-		for _, q := range pkg.Imports() {
-			visit(q)
-		}
-	}
-	return m
 }
 
 // importerFor resolves the imports of a re-type-check from the load's own

@@ -12,9 +12,10 @@ import (
 // splice keeps a fix's change to the regions it rewrote. dst prints whole
 // files gofmt-formatted; on a file that is not gofmt-clean that would
 // reformat lines no fix touched. So the new text of each top-level
-// declaration that holds a fix anchor (offsets into old), and of the import
-// block when the set of imports changed, replaces the same region of the old
-// bytes; everything else stays byte for byte.
+// declaration that holds a fix anchor (offsets into old) replaces the same
+// region of the old bytes; everything else stays byte for byte. The import
+// block is not taken from full (printed without import management, it
+// holds the old imports): editImports makes the fixes' import changes.
 func splice(old, full []byte, anchors []int) ([]byte, error) {
 	fsetOld, fsetNew := token.NewFileSet(), token.NewFileSet()
 	of, err := parser.ParseFile(fsetOld, "old.go", old, parser.ParseComments|parser.SkipObjectResolution)
@@ -39,13 +40,6 @@ func splice(old, full []byte, anchors []int) ([]byte, error) {
 	var edits []edit
 	otf, ntf := fsetOld.File(of.Pos()), fsetNew.File(nf.Pos())
 
-	// The import block: from the end of the package name to the end of the
-	// last import declaration.
-	os_, oe := importRegion(otf, of, old)
-	ns, ne := importRegion(ntf, nf, full)
-	if !bytes.Equal(old[os_:oe], full[ns:ne]) && !sameImports(of, nf) {
-		edits = append(edits, edit{os_, oe, full[ns:ne]})
-	}
 	for i, od := range oldDecls {
 		s, e := declRegion(otf, od, old)
 		touched := false
@@ -87,17 +81,6 @@ func nonImportDecls(f *ast.File) []ast.Decl {
 	return out
 }
 
-func importRegion(tf *token.File, f *ast.File, src []byte) (int, int) {
-	s := tf.Offset(f.Name.End())
-	e := s
-	for _, d := range f.Decls {
-		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
-			e = lineEnd(src, tf.Offset(g.End()))
-		}
-	}
-	return s, e
-}
-
 // declRegion is a declaration with its doc comment and a comment that
 // follows it on its last line.
 func declRegion(tf *token.File, d ast.Decl, src []byte) (int, int) {
@@ -129,28 +112,4 @@ func lineEnd(src []byte, off int) int {
 		return i
 	}
 	return off
-}
-
-func sameImports(a, b *ast.File) bool {
-	set := func(f *ast.File) map[string]bool {
-		m := map[string]bool{}
-		for _, s := range f.Imports {
-			name := ""
-			if s.Name != nil {
-				name = s.Name.Name
-			}
-			m[name+" "+s.Path.Value] = true
-		}
-		return m
-	}
-	x, y := set(a), set(b)
-	if len(x) != len(y) {
-		return false
-	}
-	for k := range x {
-		if !y[k] {
-			return false
-		}
-	}
-	return true
 }
