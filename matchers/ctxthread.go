@@ -158,6 +158,24 @@ func ctxSourceOf(info *types.Info, file *ast.File, ft *ast.FuncType) ctxSource {
 	return ctxSource{}
 }
 
+// ctxOwnParamAt reports whether src is a context.Context parameter of the
+// function at fn that its name still denotes at pos and that the function
+// never assigns: the caller's own context, not one derived from it (which
+// the function may cancel when it returns).
+func ctxOwnParamAt(p *Pass, fn inspector.Cursor, src ctxSource, pos token.Pos) bool {
+	if src.kind != ctxParam || src.v == nil {
+		return false
+	}
+	scope := p.ScopeAt(pos)
+	if scope == nil {
+		return false
+	}
+	if _, obj := scope.LookupParent(src.v.Name(), pos); obj != src.v {
+		return false
+	}
+	return !ctAssigned(p.Info, fn, src.v)
+}
+
 // ctxFuncType returns the type of a FuncDecl or FuncLit.
 func ctxFuncType(n ast.Node) *ast.FuncType {
 	switch n := n.(type) {

@@ -678,7 +678,10 @@ func (a *ctAnalysis) resultStays(t *ctTarget, changed map[*ctFunc]bool) bool {
 				continue // a caller without a context passes context.TODO()
 			}
 			info := s.file.pp.Info
-			fl := newCtxFlow(info, s.from.cur, changed[s.from] || s.from.src.kind == ctxParam, a.keeper.keeps(info))
+			// A root may return it only when it passes its own ctx
+			// parameter (not a derived context it may cancel on return).
+			own := ctxOwnParamAt(s.file.pass, s.from.cur, s.from.src, s.call.Pos())
+			fl := newCtxFlow(info, s.from.cur, changed[s.from] || own, a.keeper.keeps(info))
 			fl.ctxReturnEscapes = true
 			if !fl.exprStays(s.cur) {
 				return false

@@ -272,7 +272,11 @@ func CtxVariants(p *Pass) []Finding {
 			out = append(out, fd)
 			continue
 		}
-		fix, why, _ := ctxVariantFix(p, cur, site.fn, fn, v, a, site.src.kind == ctxParam, keeper)
+		// The result may be returned when the context is the caller's: the
+		// ctx parameter itself, not a context derived from it that the
+		// function may cancel when it returns.
+		own := ctxOwnParamAt(p, site.fn, site.src, call.Pos())
+		fix, why, _ := ctxVariantFix(p, cur, site.fn, fn, v, a, own, keeper)
 		if fix == nil {
 			fd.Message += "; not fixed: " + why
 			fd.NoFix = why

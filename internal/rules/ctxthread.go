@@ -47,7 +47,10 @@ depends on one must type-check, or nothing is applied.
 
 A value made with the context (a response, rows) may be returned by the
 function that makes it: it is followed into every caller that will pass a
-real context, which must not keep it either.
+real context, which must not keep it either. A root may return such a
+value only when the context it passes is its ctx parameter as received,
+not a context derived from it that it may cancel on return (its caller
+could not read the response's body); otherwise the finding has no fix.
 
 Behaviour changes only where it is meant to: when the root's context is
 cancelled or its deadline passes, the downstream work now stops with the
