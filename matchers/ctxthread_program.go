@@ -379,8 +379,8 @@ func (a *ctAnalysis) whyNot(fn *ctFunc) string {
 			}
 		}
 	}
-	if fn.obj.Exported() && !a.opts.API && !test && ctAPIPackage(pkg) {
-		return "is exported API of package " + pkg.Path()
+	if !a.opts.API && a.isAPI(fn) {
+		return "is exported API of package " + pkg.Path() + ": changing its signature is a review-tier fix (apply it with --tier review)"
 	}
 	if sig.Recv() != nil && a.ifaceMethod(fn.obj) {
 		return "is a method that may implement an interface"
@@ -400,6 +400,12 @@ func (a *ctAnalysis) whyNot(fn *ctFunc) string {
 }
 
 func ctTestFile(name string) bool { return strings.HasSuffix(name, "_test.go") }
+
+// isAPI reports whether fn is public API: exported, declared outside test
+// files, in a package other modules may import.
+func (a *ctAnalysis) isAPI(fn *ctFunc) bool {
+	return fn.obj != nil && fn.obj.Exported() && !ctTestFile(fn.file.name) && ctAPIPackage(fn.file.pp.Pkg)
+}
 
 // ctAPIPackage reports whether other modules may import pkg: not a main
 // package, no internal path element.
@@ -1204,9 +1210,33 @@ func (a *ctAnalysis) finding(t *ctTarget) Finding {
 		fd.Message += "; fixed with the finding at " + a.pos(g.targets[0].site.call.Pos())
 		fd.NoFix = "fixed together with the finding at " + a.pos(g.targets[0].site.call.Pos())
 	default:
-		fd.Fix = &Fix{Message: a.fixMessage(g), Anchor: t.site.call, Edits: g.edits}
+		fd.Fix = &Fix{Message: a.fixMessage(g), Anchor: t.site.call, Edits: g.edits, Review: a.review(g)}
 	}
 	return fd
+}
+
+// review says in which edge cases a group's fix changes behaviour beyond
+// what the rule is for, when it does: it changes exported API (callers in
+// other modules, which the run cannot see, must pass a context). "" for a
+// safe fix.
+func (a *ctAnalysis) review(g *ctGroup) string {
+	var notes, api []string
+	for _, f := range a.sortedFuncs(g.funcs) {
+		if a.isAPI(f) {
+			api = append(api, a.display(f, nil))
+		}
+	}
+	if len(api) > 0 {
+		if len(api) > 5 {
+			api = append(api[:5], fmt.Sprintf("%d more", len(api)-5))
+		}
+		what := "the signature of exported " + api[0]
+		if len(api) > 1 {
+			what = "the signatures of exported " + strings.Join(api[:len(api)-1], ", ") + " and " + api[len(api)-1]
+		}
+		notes = append(notes, "changes "+what+": callers in other modules must pass a context")
+	}
+	return strings.Join(notes, "; ")
 }
 
 func (a *ctAnalysis) fixMessage(g *ctGroup) string {

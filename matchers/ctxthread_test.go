@@ -149,7 +149,7 @@ func main() {
 	})
 	prog := ctxProgram(t, dir)
 	ctxCheck(t, ctxSummary(dir, prog, matchers.CtxThreading(prog)), []string{
-		"lib/lib.go:8: context.Background() in get ignores the context of main.serve (main.serve -> Get -> get); not fixed: Get is exported API of package example.com/x/lib",
+		"lib/lib.go:8: context.Background() in get ignores the context of main.serve (main.serve -> Get -> get); not fixed: Get is exported API of package example.com/x/lib: changing its signature is a review-tier fix (apply it with --tier review)",
 	})
 	ctxCheck(t, ctxSummary(dir, prog, matchers.CtxThreadingWith(prog, matchers.CtxThreadingOptions{API: true})), []string{
 		"lib/lib.go:8: context.Background() in get ignores the context of main.serve (main.serve -> Get -> get) [fix: cmd/app/main.go(arg context.TODO(),arg r.Context()) lib/lib.go(arg ctx,param ctx,param ctx,replace ctx)]",

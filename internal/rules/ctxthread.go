@@ -9,11 +9,15 @@ import (
 // function reached from one that has a context; the fix threads a ctx
 // parameter down the call chains, across packages.
 var CtxThreading = register(&Rule{
-	Name:    "ctx-threading",
-	Title:   "context.Background/TODO in a function reached from one that has a context",
-	Tier:    Safe,
-	Adds:    []string{"context"},
-	Program: matchers.CtxThreading,
+	Name:  "ctx-threading",
+	Title: "context.Background/TODO in a function reached from one that has a context",
+	Tier:  Safe,
+	Adds:  []string{"context"},
+	// At --tier review the chains also go through exported API; such a
+	// fix carries its Fix.Review note.
+	Program: func(p *matchers.Program) []matchers.Finding {
+		return matchers.CtxThreadingWith(p, matchers.CtxThreadingOptions{API: p.Review})
+	},
 	Rewrite: rewrites.CtxThreading,
 	Doc: Doc{
 		Why: `A function that calls context.Background() or context.TODO() starts a
@@ -51,6 +55,14 @@ real context, which must not keep it either. A root may return such a
 value only when the context it passes is its ctx parameter as received,
 not a context derived from it that it may cancel on return (its caller
 could not read the response's body); otherwise the finding has no fix.
+
+At --tier review (a review-tier fix, naming its edge case), chains also go
+through exported functions and methods of importable packages. Every call
+site in the loaded module is updated (other packages, tests, external test
+packages, examples), but callers in other modules, which the run cannot
+see, must then pass a context: the fix's review note names the exported
+functions it changes. At the safe tier such a chain is reported without a
+fix.
 
 Behaviour changes only where it is meant to: when the root's context is
 cancelled or its deadline passes, the downstream work now stops with the
@@ -99,13 +111,13 @@ func load(ctx context.Context, id string) (*user, error) {
   may detach on purpose.
 - Functions are changed only when their signature is theirs to change:
   not exported API of an importable package (not main, not under
-  internal/), not main, init or a test function, not a method that may
-  implement an interface (of the loaded program or a package it imports;
-  an interface and its implementations are never changed), not a function
-  used as a value (callback, variable, method value), named in a
-  //go:linkname or //export directive, or referenced by a file this run
-  does not rewrite (generated, another GOOS or build tag). A chain blocked
-  by such a function is reported without a fix, naming it.
+  internal/) except at --tier review, not main, init or a test function,
+  not a method that may implement an interface (of the loaded program or
+  a package it imports; an interface and its implementations are never
+  changed), not a function used as a value (callback, variable, method
+  value), named in a //go:linkname or //export directive, or referenced by
+  a file this run does not rewrite (generated, another GOOS or build tag).
+  A chain blocked by such a function is reported without a fix, naming it.
 - Only static calls are followed: no interface dispatch, no function
   values. Recursive and generic functions are followed.
 - Context-less APIs in a function that has a context are ctx-variants'.`,
