@@ -901,6 +901,12 @@ func (a *ctAnalysis) group(live []*ctTarget) []*ctGroup {
 				t.why = why
 				continue
 			}
+			if t.variant.review != "" && !a.prog.Review {
+				// No chain is threaded for a review-tier context form
+				// at the safe tier.
+				t.why = "review-tier fix (" + t.variant.review + "): apply it with --tier review"
+				continue
+			}
 		}
 		if t.site.call.Lparen.IsValid() && ctHasComment(t.site.file.f, t.site.call.Lparen, t.site.call.Rparen) && t.variant == nil {
 			t.why = "a comment inside the call"
@@ -1151,6 +1157,22 @@ func (a *ctAnalysis) plan(g *ctGroup, bind bool) {
 			edits = append(edits, Edit{File: s.file.f, Anchor: s.call, Data: CtxThreadEdit{Kind: CtxAddArg, Arg: arg}})
 		}
 	}
+	names := map[*ctFunc]map[string]bool{}
+	fresh := func(f *ctFunc, pass *Pass, pos token.Pos, base string) string {
+		if names[f] == nil {
+			names[f] = map[string]bool{}
+		}
+		for i := 1; ; i++ {
+			name := base
+			if i > 1 {
+				name += strconv.Itoa(i)
+			}
+			if !names[f][name] && FreshName(pass, f.node, pos, name) == name {
+				names[f][name] = true
+				return name
+			}
+		}
+	}
 	for _, t := range g.targets {
 		s := t.site
 		var arg CtxExpr
@@ -1167,6 +1189,15 @@ func (a *ctAnalysis) plan(g *ctGroup, bind bool) {
 		if t.variant != nil {
 			fix := *t.vfix
 			fix.Arg = arg
+			if fix.HTTP != nil {
+				// Two requests in one function get two names.
+				h := *fix.HTTP
+				h.Req = fresh(t.in, s.file.pass, s.call.Pos(), "req")
+				if h.Return {
+					h.Err = fresh(t.in, s.file.pass, s.call.Pos(), "err")
+				}
+				fix.HTTP = &h
+			}
 			edits = append(edits, Edit{File: s.file.f, Anchor: s.call, Data: CtxThreadEdit{Kind: CtxVariant, Variant: fix}})
 		} else {
 			edits = append(edits, Edit{File: s.file.f, Anchor: s.call, Data: CtxThreadEdit{Kind: CtxReplace, Arg: arg}})
@@ -1217,8 +1248,8 @@ func (a *ctAnalysis) finding(t *ctTarget) Finding {
 
 // review says in which edge cases a group's fix changes behaviour beyond
 // what the rule is for, when it does: it changes exported API (callers in
-// other modules, which the run cannot see, must pass a context). "" for a
-// safe fix.
+// other modules, which the run cannot see, must pass a context), or it
+// uses a context form that is a review-tier fix. "" for a safe fix.
 func (a *ctAnalysis) review(g *ctGroup) string {
 	var notes, api []string
 	for _, f := range a.sortedFuncs(g.funcs) {
@@ -1235,6 +1266,13 @@ func (a *ctAnalysis) review(g *ctGroup) string {
 			what = "the signatures of exported " + strings.Join(api[:len(api)-1], ", ") + " and " + api[len(api)-1]
 		}
 		notes = append(notes, "changes "+what+": callers in other modules must pass a context")
+	}
+	seen := map[string]bool{}
+	for _, t := range g.targets {
+		if t.variant != nil && t.variant.review != "" && !seen[t.what] {
+			seen[t.what] = true
+			notes = append(notes, t.what+": "+t.variant.review)
+		}
 	}
 	return strings.Join(notes, "; ")
 }

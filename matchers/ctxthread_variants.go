@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/tools/go/ast/edge"
 	"golang.org/x/tools/go/ast/inspector"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // CtxVariantFix is the Fix.Data of a ctx-variants finding, and the Data of
@@ -19,7 +20,47 @@ type CtxVariantFix struct {
 	To       string
 	Arg      CtxExpr
 	ExtraNil bool
+	// Dial: net.Dial(n, a) becomes (&net.Dialer{}).DialContext(Arg, n, a);
+	// with Timeout, net.DialTimeout(n, a, t) becomes
+	// (&net.Dialer{Timeout: t}).DialContext(Arg, n, a).
+	Dial, Timeout bool
+	// HTTP, when set: http.Get/Head/Post (or a client's) become
+	// NewRequestWithContext plus Do, statements around the call.
+	HTTP *CtxHTTPFix
+	// Review is the edge case in which the context form changes behaviour
+	// beyond cancellation of the call itself ("" for the exact renames):
+	// the fix is then a review-tier fix (Fix.Review).
+	Review string
 }
+
+// CtxHTTPFix rewrites a statement `resp, err := http.Get(u)` (followed by
+// `if err != nil { ... }`, a check whose body always leaves) or `return
+// http.Get(u)` into
+//
+//	Req, Err := http.NewRequestWithContext(ctx, http.Method, u, body)
+//	if Err != nil { ... }              // the check copied, or `return nil, Err`
+//	Req.Header.Set("Content-Type", ct) // Post
+//	resp, err := http.DefaultClient.Do(Req) // or c.Do(Req)
+//
+// which is what Client.Get/Head/Post do with context.Background().
+type CtxHTTPFix struct {
+	Method string // the net/http constant: "MethodGet", "MethodHead", "MethodPost"
+	Post   bool   // the call's arguments are (url, contentType, body)
+	Client bool   // a method of a client variable: X.Do(Req); else http.DefaultClient.Do(Req)
+	Req    string // the request variable's name (fresh)
+	Err    string // the error variable's name
+	Return bool   // `return http.Get(u)`: the request's error is returned as nil, Err
+	Define bool   // the call's statement keeps := (it declares the response); else =
+}
+
+// ctxShape is how a context-less call becomes its context form.
+type ctxShape int8
+
+const (
+	ctxRename ctxShape = iota // rename the callee, pass ctx first
+	ctxDial                   // net.Dial/DialTimeout → (&net.Dialer{...}).DialContext
+	ctxHTTP                   // http.Get/Head/Post → NewRequestWithContext + Do
+)
 
 // ctxVariant is a context-less API and its context form.
 type ctxVariant struct {
@@ -27,34 +68,81 @@ type ctxVariant struct {
 	extraNil bool // the context form takes a further nil argument (BeginTx's options)
 	keeps    bool // the result holds on to the context (a request, rows, a transaction, a command)
 	wait     bool // an exec.Cmd: the context kills the process, which must be waited for in the function
+	shape    ctxShape
+	method   string // ctxHTTP: the net/http method constant
+	post     bool   // ctxHTTP: Post's (url, contentType, body)
+	timeout  bool   // ctxDial: DialTimeout's third argument is the Dialer's Timeout
+	since    string // the Go version that has the context form
+	review   string // the edge case that puts the fix in the review tier
 }
+
+// Review notes of the context forms that are not exact renames.
+const (
+	ctxDialReview = "the dial now stops when the context is cancelled or its deadline passes; " +
+		"the connection, once made, does not depend on it"
+	ctxHTTPReview = "the request now stops when the context is cancelled or its deadline passes, " +
+		"and so does reading the response body"
+)
 
 // ctxVariants maps a function's FullName to its context form. Each
 // context-less form is implemented as its context form called with
 // context.Background() (and nil options for Begin), so passing another
 // context changes nothing but cancellation and deadlines.
+//
+// net.Dial is a zero Dialer's Dial and net.DialTimeout a Dialer with that
+// Timeout; (*net.Dialer).Dial is DialContext with context.Background().
+// http.Get, Head and Post are (*http.Client).Get, Head and Post of
+// DefaultClient, each NewRequest (plus the Content-Type header for Post)
+// and Do. These forms change more than the call's cancellation (the dial,
+// or the request and the reading of its response body, stop with the
+// context): review-tier fixes.
 var ctxVariants = map[string]ctxVariant{
-	"net/http.NewRequest":           {to: "NewRequestWithContext", keeps: true},
-	"(*database/sql.DB).Query":      {to: "QueryContext", keeps: true},
-	"(*database/sql.DB).QueryRow":   {to: "QueryRowContext", keeps: true},
-	"(*database/sql.DB).Exec":       {to: "ExecContext"},
-	"(*database/sql.DB).Prepare":    {to: "PrepareContext"},
-	"(*database/sql.DB).Begin":      {to: "BeginTx", extraNil: true, keeps: true},
-	"(*database/sql.DB).Ping":       {to: "PingContext"},
-	"(*database/sql.Tx).Query":      {to: "QueryContext", keeps: true},
-	"(*database/sql.Tx).QueryRow":   {to: "QueryRowContext", keeps: true},
-	"(*database/sql.Tx).Exec":       {to: "ExecContext"},
-	"(*database/sql.Tx).Prepare":    {to: "PrepareContext"},
-	"(*database/sql.Stmt).Query":    {to: "QueryContext", keeps: true},
-	"(*database/sql.Stmt).QueryRow": {to: "QueryRowContext", keeps: true},
-	"(*database/sql.Stmt).Exec":     {to: "ExecContext"},
-	"os/exec.Command":               {to: "CommandContext", keeps: true, wait: true},
+	"net/http.NewRequest":           {to: "NewRequestWithContext", keeps: true, since: "go1.13"},
+	"(*database/sql.DB).Query":      {to: "QueryContext", keeps: true, since: "go1.8"},
+	"(*database/sql.DB).QueryRow":   {to: "QueryRowContext", keeps: true, since: "go1.8"},
+	"(*database/sql.DB).Exec":       {to: "ExecContext", since: "go1.8"},
+	"(*database/sql.DB).Prepare":    {to: "PrepareContext", since: "go1.8"},
+	"(*database/sql.DB).Begin":      {to: "BeginTx", extraNil: true, keeps: true, since: "go1.8"},
+	"(*database/sql.DB).Ping":       {to: "PingContext", since: "go1.8"},
+	"(*database/sql.Tx).Query":      {to: "QueryContext", keeps: true, since: "go1.8"},
+	"(*database/sql.Tx).QueryRow":   {to: "QueryRowContext", keeps: true, since: "go1.8"},
+	"(*database/sql.Tx).Exec":       {to: "ExecContext", since: "go1.8"},
+	"(*database/sql.Tx).Prepare":    {to: "PrepareContext", since: "go1.8"},
+	"(*database/sql.Stmt).Query":    {to: "QueryContext", keeps: true, since: "go1.8"},
+	"(*database/sql.Stmt).QueryRow": {to: "QueryRowContext", keeps: true, since: "go1.8"},
+	"(*database/sql.Stmt).Exec":     {to: "ExecContext", since: "go1.8"},
+	"os/exec.Command":               {to: "CommandContext", keeps: true, wait: true, since: "go1.7"},
+
+	"net.Dial":           {to: "DialContext", shape: ctxDial, since: "go1.7", review: ctxDialReview},
+	"net.DialTimeout":    {to: "DialContext", shape: ctxDial, timeout: true, since: "go1.7", review: ctxDialReview},
+	"(*net.Dialer).Dial": {to: "DialContext", since: "go1.7", review: ctxDialReview},
+
+	"net/http.Get":            {shape: ctxHTTP, method: "MethodGet", keeps: true, since: "go1.13", review: ctxHTTPReview},
+	"net/http.Head":           {shape: ctxHTTP, method: "MethodHead", keeps: true, since: "go1.13", review: ctxHTTPReview},
+	"net/http.Post":           {shape: ctxHTTP, method: "MethodPost", post: true, keeps: true, since: "go1.13", review: ctxHTTPReview},
+	"(*net/http.Client).Get":  {shape: ctxHTTP, method: "MethodGet", keeps: true, since: "go1.13", review: ctxHTTPReview},
+	"(*net/http.Client).Head": {shape: ctxHTTP, method: "MethodHead", keeps: true, since: "go1.13", review: ctxHTTPReview},
+	"(*net/http.Client).Post": {shape: ctxHTTP, method: "MethodPost", post: true, keeps: true, since: "go1.13", review: ctxHTTPReview},
 }
 
 // ctxVariantNames are the names of ctxVariants' functions (a cheap filter).
 var ctxVariantNames = map[string]bool{
 	"NewRequest": true, "Query": true, "QueryRow": true, "Exec": true,
 	"Prepare": true, "Begin": true, "Ping": true, "Command": true,
+	"Dial": true, "DialTimeout": true, "Get": true, "Head": true, "Post": true,
+}
+
+// ctxFormName names the context form of fn as people write it, for
+// messages: http.NewRequestWithContext, (*net.Dialer).DialContext.
+func ctxFormName(fn *types.Func, v ctxVariant) string {
+	switch v.shape {
+	case ctxDial:
+		return "(*net.Dialer).DialContext"
+	case ctxHTTP:
+		return "http.NewRequestWithContext"
+	}
+	d := ctxVariantDisplay(fn)
+	return strings.TrimSuffix(d, fn.Name()) + v.to
 }
 
 // ctxVariantCall returns the called context-less API and its context form.
@@ -218,8 +306,28 @@ func ctxCmdWaited(info *types.Info, fnC, callC inspector.Cursor) bool {
 // returned reports that it is.
 func ctxVariantFix(p *Pass, callC, fnC inspector.Cursor, fn *types.Func, v ctxVariant, arg CtxExpr, allowReturn bool, keeper *ctxKeeper) (fix *CtxVariantFix, why string, returned bool) {
 	call := callC.Node().(*ast.CallExpr)
-	if !ctxVariantRenames(p, call, fn, v) {
-		return nil, v.to + " does not name the context form here", false
+	fix = &CtxVariantFix{To: v.to, Arg: arg, ExtraNil: v.extraNil, Review: v.review}
+	switch v.shape {
+	case ctxRename:
+		if !ctxVariantRenames(p, call, fn, v) {
+			return nil, v.to + " does not name the context form here", false
+		}
+	case ctxDial:
+		if why := ctxDialShape(p, call, v); why != "" {
+			return nil, why, false
+		}
+		fix.Dial, fix.Timeout = true, v.timeout
+	case ctxHTTP:
+		if !ctxNamesPackage(p, call, "net/http", "http") {
+			return nil, "net/http is dot-imported or hidden here: the fix could not name it", false
+		}
+	}
+	if v.since != "" && !p.AtLeast(v.since) {
+		fv := p.GoVersion()
+		if fv == "" {
+			fv = "unknown"
+		}
+		return nil, fmt.Sprintf("%s needs %s; the file's Go version is %s", ctxFormName(fn, v), v.since, fv), false
 	}
 	if v.keeps {
 		fl := newCtxFlow(p.Info, fnC, allowReturn, keeper.keeps(p.Info))
@@ -231,7 +339,340 @@ func ctxVariantFix(p *Pass, callC, fnC inspector.Cursor, fn *types.Func, v ctxVa
 	if v.wait && !ctxCmdWaited(p.Info, fnC, callC) {
 		return nil, "the command is not waited for here; cancelling the context would kill it", false
 	}
-	return &CtxVariantFix{To: v.to, Arg: arg, ExtraNil: v.extraNil}, "", returned
+	if v.shape == ctxHTTP {
+		h, why := ctxHTTPShape(p, callC, fnC, fn, v)
+		if h == nil {
+			return nil, why, false
+		}
+		fix.HTTP = h
+	}
+	return fix, "", returned
+}
+
+// ctxNamesPackage reports whether the call's callee is written pkg.F with
+// the file's name for the package at path (not dot-imported), and the fix
+// can write further names of that package where the call is.
+func ctxNamesPackage(p *Pass, call *ast.CallExpr, path, name string) bool {
+	if !p.CanQualify(call.Pos(), path, name) {
+		return false
+	}
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return false // a dot-imported name
+	}
+	if x, ok := sel.X.(*ast.Ident); ok {
+		if _, ok := p.Info.Uses[x].(*types.PkgName); ok {
+			return true
+		}
+	}
+	// A method (of an *http.Client): the package is named by CanQualify.
+	s, ok := p.Info.Selections[sel]
+	return ok && s.Kind() == types.MethodVal
+}
+
+// ctxDialShape checks that net.Dial(n, a) or net.DialTimeout(n, a, t) can
+// become (&net.Dialer{Timeout: t}).DialContext(ctx, n, a): net can be
+// named, and moving t before n and a does not reorder calls.
+func ctxDialShape(p *Pass, call *ast.CallExpr, v ctxVariant) string {
+	if !ctxNamesPackage(p, call, "net", "net") {
+		return "net is dot-imported or hidden here: the fix could not name it"
+	}
+	if v.timeout {
+		if len(call.Args) != 3 {
+			return "unexpected arguments"
+		}
+		if ctxHasCall(p.Info, call.Args[2]) {
+			if ctxHasCall(p.Info, call.Args[0]) {
+				return "the timeout and the network both call functions: the timeout would be evaluated first"
+			}
+			if ctxHasCall(p.Info, call.Args[1]) {
+				return "the timeout and the address both call functions: the timeout would be evaluated first"
+			}
+		}
+	}
+	return ""
+}
+
+// ctxHasCall reports whether evaluating e may call a function or receive
+// from a channel (conversions and the pure builtins do not count).
+func ctxHasCall(info *types.Info, e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.UnaryExpr:
+			if n.Op == token.ARROW {
+				found = true
+			}
+		case *ast.CallExpr:
+			if tv, ok := info.Types[n.Fun]; ok && tv.IsType() {
+				return true // a conversion
+			}
+			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
+				if b, ok := info.Uses[id].(*types.Builtin); ok {
+					switch b.Name() {
+					case "len", "cap", "min", "max", "complex", "real", "imag", "new", "make":
+						return true
+					}
+				}
+			}
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// ctxPlainValue reports whether evaluating e only reads a variable or is a
+// constant: it may move past other code without a change (no call, no
+// pointer indirection that could panic).
+func ctxPlainValue(info *types.Info, e ast.Expr) bool {
+	if tv, ok := info.Types[e]; ok && tv.Value != nil {
+		return true
+	}
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		_, ok := info.Uses[x].(*types.Var)
+		return ok
+	case *ast.SelectorExpr:
+		if id, ok := x.X.(*ast.Ident); ok {
+			if _, ok := info.Uses[id].(*types.PkgName); ok {
+				_, ok := info.Uses[x.Sel].(*types.Var)
+				return ok
+			}
+		}
+	}
+	return false
+}
+
+// ctxNoReturn are functions that never return to their caller.
+var ctxNoReturn = map[string]bool{
+	"os.Exit": true, "runtime.Goexit": true,
+	"log.Fatal": true, "log.Fatalf": true, "log.Fatalln": true,
+	"log.Panic": true, "log.Panicf": true, "log.Panicln": true,
+	"(*log.Logger).Fatal": true, "(*log.Logger).Fatalf": true, "(*log.Logger).Fatalln": true,
+	"(*log.Logger).Panic": true, "(*log.Logger).Panicf": true, "(*log.Logger).Panicln": true,
+	"(*testing.common).Fatal": true, "(*testing.common).Fatalf": true, "(*testing.common).FailNow": true,
+	"(*testing.common).Skip": true, "(*testing.common).Skipf": true, "(*testing.common).SkipNow": true,
+	"(testing.TB).Fatal": true, "(testing.TB).Fatalf": true, "(testing.TB).FailNow": true,
+	"(testing.TB).Skip": true, "(testing.TB).Skipf": true, "(testing.TB).SkipNow": true,
+}
+
+// ctxLeaves reports whether a block always leaves: its last statement
+// returns, breaks, continues, panics or calls a function that never
+// returns.
+func ctxLeaves(info *types.Info, body *ast.BlockStmt) bool {
+	if body == nil || len(body.List) == 0 {
+		return false
+	}
+	switch st := body.List[len(body.List)-1].(type) {
+	case *ast.ReturnStmt:
+		return true
+	case *ast.BranchStmt:
+		return st.Tok == token.BREAK || st.Tok == token.CONTINUE
+	case *ast.ExprStmt:
+		call, ok := ast.Unparen(st.X).(*ast.CallExpr)
+		if !ok {
+			return false
+		}
+		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+			if b, ok := info.Uses[id].(*types.Builtin); ok {
+				return b.Name() == "panic"
+			}
+		}
+		fn, ok := typeutil.Callee(info, call).(*types.Func)
+		return ok && ctxNoReturn[fn.Origin().FullName()]
+	}
+	return false
+}
+
+// ctxIsNilCheck reports whether cond is `v != nil` or `nil != v`.
+func ctxIsNilCheck(info *types.Info, cond ast.Expr, v *types.Var) bool {
+	b, ok := ast.Unparen(cond).(*ast.BinaryExpr)
+	if !ok || b.Op != token.NEQ {
+		return false
+	}
+	is := func(e ast.Expr) bool {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		return ok && info.Uses[id] == v
+	}
+	isNil := func(e ast.Expr) bool {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		return ok && info.Uses[id] == types.Universe.Lookup("nil")
+	}
+	return (is(b.X) && isNil(b.Y)) || (isNil(b.X) && is(b.Y))
+}
+
+// ctxStmtInList reports whether the statement at c sits in a statement
+// list (a block, a case or a comm clause), where statements can be
+// inserted before it.
+func ctxStmtInList(c inspector.Cursor) bool {
+	switch c.ParentEdgeKind() {
+	case edge.BlockStmt_List, edge.CaseClause_Body, edge.CommClause_Body:
+		return true
+	}
+	return false
+}
+
+// ctxHTTPShape checks the statement around an http.Get/Head/Post call (or
+// a client's) and returns how to rewrite it, or why it cannot be made
+// exactly the same but for the context. Client.Get is
+//
+//	req, err := NewRequest("GET", url, nil)
+//	if err != nil { return nil, err }
+//	return c.Do(req)
+//
+// (Post sets the Content-Type header before Do): a request error comes
+// back unwrapped with a nil response. The fix writes that with the
+// context: where the call's statement is followed by an error check that
+// always leaves and does not look at the response, the check is repeated
+// for the request's error; where the call is returned as it is, the
+// request's error is returned with a nil response.
+func ctxHTTPShape(p *Pass, callC, fnC inspector.Cursor, fn *types.Func, v ctxVariant) (*CtxHTTPFix, string) {
+	call := callC.Node().(*ast.CallExpr)
+	info := p.Info
+	h := &CtxHTTPFix{Method: v.method, Post: v.post}
+	if sig := fn.Type().(*types.Signature); sig.Recv() != nil {
+		sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+		if !ok {
+			return nil, "unexpected callee"
+		}
+		tv, ok := info.Types[sel.X]
+		if !ok || tv.Type == nil || !(isPointerTo(tv.Type, "net/http", "Client") || isNamedType(tv.Type, "net/http", "Client")) {
+			return nil, "the client is not an *http.Client: its Do may not be the one Get, Head and Post call"
+		}
+		if !ctxPlainValue(info, sel.X) {
+			return nil, "the client is not a variable: it would be evaluated after the request is built"
+		}
+		h.Client = true
+	}
+	if v.post {
+		if len(call.Args) != 3 {
+			return nil, "unexpected arguments"
+		}
+		if !ctxPlainValue(info, call.Args[1]) {
+			return nil, "the content type is computed: it would be computed after the request is built"
+		}
+	}
+	stmtC := callC.Parent()
+	if !ctxStmtInList(stmtC) {
+		return nil, ctxHTTPNoShape
+	}
+	if !p.CanQualify(stmtC.Node().Pos(), "net/http", "http") {
+		return nil, "net/http is dot-imported or hidden here: the fix could not name it"
+	}
+	switch callC.ParentEdgeKind() {
+	case edge.ReturnStmt_Results:
+		ret := stmtC.Node().(*ast.ReturnStmt)
+		if len(ret.Results) != 1 {
+			return nil, ctxHTTPNoShape
+		}
+		var res *types.Tuple
+		for c := range callC.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+			switch n := c.Node().(type) {
+			case *ast.FuncDecl:
+				if obj, ok := info.Defs[n.Name].(*types.Func); ok {
+					res = obj.Type().(*types.Signature).Results()
+				}
+			case *ast.FuncLit:
+				if tv, ok := info.Types[n]; ok {
+					if sig, ok := tv.Type.(*types.Signature); ok {
+						res = sig.Results()
+					}
+				}
+			}
+			break
+		}
+		want := fn.Type().(*types.Signature).Results()
+		if res == nil || res.Len() != 2 || !types.Identical(res.At(0).Type(), want.At(0).Type()) ||
+			!types.Identical(res.At(1).Type(), types.Universe.Lookup("error").Type()) {
+			return nil, "the function's results are not (*http.Response, error): returning the request's error as nil, err would not be the same"
+		}
+		h.Return = true
+		h.Err = FreshName(p, fnC.Node(), ret.Pos(), "err")
+	case edge.AssignStmt_Rhs:
+		as := stmtC.Node().(*ast.AssignStmt)
+		if len(as.Lhs) != 2 || len(as.Rhs) != 1 || (as.Tok != token.DEFINE && as.Tok != token.ASSIGN) {
+			return nil, ctxHTTPNoShape
+		}
+		errID, ok := as.Lhs[1].(*ast.Ident)
+		if !ok || errID.Name == "_" {
+			return nil, ctxHTTPNoShape
+		}
+		errV := ctxVarOf(info, errID)
+		if errV == nil {
+			return nil, ctxHTTPNoShape
+		}
+		var respV *types.Var
+		switch r := as.Lhs[0].(type) {
+		case *ast.Ident:
+			if r.Name == "_" {
+				break
+			}
+			if v, ok := info.Defs[r].(*types.Var); ok && as.Tok == token.DEFINE {
+				respV = v
+				h.Define = true
+				break
+			}
+			return nil, "the response variable is assigned, not declared: a failed request would leave its old value instead of nil"
+		default:
+			return nil, "the response variable is assigned, not declared: a failed request would leave its old value instead of nil"
+		}
+		if errV.Parent() != p.ScopeAt(as.Pos()) {
+			return nil, "err is declared in an outer block: building the request with := would declare another"
+		}
+		next, ok := stmtC.NextSibling()
+		var check *ast.IfStmt
+		if ok {
+			check, _ = next.Node().(*ast.IfStmt)
+		}
+		if check == nil || check.Init != nil || !ctxIsNilCheck(info, check.Cond, errV) {
+			return nil, ctxHTTPNoShape
+		}
+		bad := ""
+		ast.Inspect(check.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.LabeledStmt:
+				bad = "the error check declares a label, which cannot be copied"
+			case *ast.BranchStmt:
+				if n.Tok == token.GOTO {
+					bad = "the error check jumps with goto: a copy before the call would jump over its declarations"
+				}
+			case *ast.Ident:
+				if respV != nil && info.Uses[n] == respV {
+					bad = "the error check uses the response, which is not declared yet where the request's error is checked"
+				}
+			}
+			return bad == ""
+		})
+		if bad != "" {
+			return nil, bad
+		}
+		if !ctxLeaves(info, check.Body) {
+			return nil, "the error check after the call may fall through: the request's own error would go on to Do"
+		}
+		h.Err = errID.Name
+	default:
+		return nil, ctxHTTPNoShape
+	}
+	h.Req = FreshName(p, fnC.Node(), stmtC.Node().Pos(), "req")
+	return h, ""
+}
+
+// ctxHTTPNoShape says why an http.Get in another shape gets no fix.
+const ctxHTTPNoShape = "the call is neither `resp, err := ...` followed by an error check that leaves, nor returned as it is: the request's own error would need handling of its own"
+
+// ctxVarOf returns the variable an identifier defines or uses.
+func ctxVarOf(info *types.Info, id *ast.Ident) *types.Var {
+	if v, ok := info.Defs[id].(*types.Var); ok {
+		return v
+	}
+	v, _ := info.Uses[id].(*types.Var)
+	return v
 }
 
 // CtxVariants finds calls of context-less APIs that have a context form —
@@ -282,14 +723,31 @@ func CtxVariants(p *Pass) []Finding {
 			fd.NoFix = why
 		} else {
 			fd.Fix = &Fix{
-				Message: fmt.Sprintf("call %s with %s", v.to, a),
+				Message: ctxVariantFixMessage(fn, v, a),
 				Anchor:  call,
 				Data:    *fix,
+				Review:  fix.Review,
+			}
+			if fix.HTTP != nil {
+				// Statements go in before the call's: one such fix per
+				// list and round.
+				fd.Fix.Lists = []ast.Node{cur.Parent().Parent().Node()}
 			}
 		}
 		out = append(out, fd)
 	}
 	return out
+}
+
+// ctxVariantFixMessage says what the fix of a variant call does.
+func ctxVariantFixMessage(fn *types.Func, v ctxVariant, a CtxExpr) string {
+	switch v.shape {
+	case ctxDial:
+		return fmt.Sprintf("dial with (*net.Dialer).DialContext and %s", a)
+	case ctxHTTP:
+		return fmt.Sprintf("build the request with http.NewRequestWithContext and %s, and send it with Do", a)
+	}
+	return fmt.Sprintf("call %s with %s", v.to, a)
 }
 
 // ctxPackageKeeper is a ctxKeeper over the functions of p's package.

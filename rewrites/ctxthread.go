@@ -7,6 +7,7 @@ import (
 
 	"github.com/dave/dst"
 	"github.com/dave/dst/dstutil"
+	"golang.org/x/tools/go/ast/astutil"
 
 	"github.com/gofixconc/gofixconc/matchers"
 )
@@ -89,7 +90,7 @@ func CtxThreading(f *File, fd matchers.Finding) error {
 		if err != nil {
 			return err
 		}
-		return ctxVariant(call, data.Variant)
+		return ctxVariant(f, f.Edit.Anchor.(*ast.CallExpr), call, data.Variant)
 	}
 	return fmt.Errorf("ctx-threading: unknown edit kind %d", data.Kind)
 }
@@ -107,7 +108,7 @@ func CtxVariants(f *File, fd matchers.Finding) error {
 	if err != nil {
 		return err
 	}
-	return ctxVariant(call, data)
+	return ctxVariant(f, fd.Fix.Anchor.(*ast.CallExpr), call, data)
 }
 
 // CtxExpr builds the dst expression of a context: a variable, recv.Context()
@@ -169,8 +170,16 @@ func ctxPrependArg(call *dst.CallExpr, arg dst.Expr) {
 	call.Args = append([]dst.Expr{arg}, call.Args...)
 }
 
-// ctxVariant renames the callee to its context form and passes the context.
-func ctxVariant(call *dst.CallExpr, v matchers.CtxVariantFix) error {
+// ctxVariant turns the call (ast and dst) into its context form: renames
+// the callee and passes the context, dials with a net.Dialer, or builds an
+// HTTP request with the context and sends it (see matchers.CtxHTTPFix).
+func ctxVariant(f *File, ac *ast.CallExpr, call *dst.CallExpr, v matchers.CtxVariantFix) error {
+	switch {
+	case v.Dial:
+		return ctxDial(call, v)
+	case v.HTTP != nil:
+		return ctxHTTP(f, ac, call, v)
+	}
 	fun := call.Fun
 	for {
 		p, ok := fun.(*dst.ParenExpr)
@@ -192,4 +201,157 @@ func ctxVariant(call *dst.CallExpr, v matchers.CtxVariantFix) error {
 		call.Args = append(call.Args, dst.NewIdent("nil"))
 	}
 	return nil
+}
+
+// ctxDial: net.Dial(n, a) → (&net.Dialer{}).DialContext(ctx, n, a), and
+// net.DialTimeout(n, a, t) → (&net.Dialer{Timeout: t}).DialContext(ctx, n, a).
+func ctxDial(call *dst.CallExpr, v matchers.CtxVariantFix) error {
+	lit := &dst.CompositeLit{Type: Qualified("net", "Dialer")}
+	if v.Timeout {
+		if len(call.Args) != 3 {
+			return fmt.Errorf("net.DialTimeout with %d arguments", len(call.Args))
+		}
+		t := call.Args[2]
+		t.Decorations().Before, t.Decorations().After = dst.None, dst.None
+		lit.Elts = []dst.Expr{&dst.KeyValueExpr{Key: dst.NewIdent("Timeout"), Value: t}}
+		call.Args = call.Args[:2]
+		if n := len(call.Args); n > 0 && call.Args[n-1].Decorations().After == dst.NewLine {
+			call.Args[n-1].Decorations().After = dst.None
+		}
+	}
+	fun := &dst.SelectorExpr{
+		X:   &dst.ParenExpr{X: &dst.UnaryExpr{Op: token.AND, X: lit}},
+		Sel: dst.NewIdent(v.To),
+	}
+	fun.Decs.Start = call.Fun.Decorations().Start
+	call.Fun = fun
+	ctxPrependArg(call, CtxExpr(v.Arg))
+	return nil
+}
+
+// ctxHTTP rewrites the statement holding an http.Get/Head/Post call (or a
+// client's): the request is built with the context above it, its error
+// checked as the call's is, and the call becomes Do(req).
+func ctxHTTP(f *File, ac *ast.CallExpr, call *dst.CallExpr, v matchers.CtxVariantFix) error {
+	h := v.HTTP
+	path, _ := astutil.PathEnclosingInterval(f.Pass.File, ac.Pos(), ac.End())
+	var stmt ast.Stmt
+	for i, n := range path {
+		if n == ac && i+1 < len(path) {
+			stmt, _ = path[i+1].(ast.Stmt)
+			break
+		}
+	}
+	if stmt == nil {
+		return fmt.Errorf("http call is not directly in a statement")
+	}
+	want := 1
+	if h.Post {
+		want = 3
+	}
+	if len(call.Args) != want {
+		return fmt.Errorf("http call with %d arguments", len(call.Args))
+	}
+	plain := func(e dst.Expr) dst.Expr {
+		e.Decorations().Before, e.Decorations().After = dst.None, dst.None
+		return e
+	}
+	url := plain(call.Args[0])
+	var body, ctype dst.Expr = dst.NewIdent("nil"), nil
+	if h.Post {
+		ctype, body = plain(call.Args[1]), plain(call.Args[2])
+	}
+	var client dst.Expr = Qualified("net/http", "DefaultClient")
+	if h.Client {
+		sel, ok := call.Fun.(*dst.SelectorExpr)
+		if !ok {
+			return fmt.Errorf("client call's callee is %T", call.Fun)
+		}
+		client = sel.X
+	}
+	newReq := &dst.AssignStmt{
+		Lhs: []dst.Expr{dst.NewIdent(h.Req), dst.NewIdent(h.Err)},
+		Tok: token.DEFINE,
+		Rhs: []dst.Expr{&dst.CallExpr{
+			Fun:  Qualified("net/http", "NewRequestWithContext"),
+			Args: []dst.Expr{CtxExpr(v.Arg), Qualified("net/http", h.Method), url, body},
+		}},
+	}
+	var check dst.Stmt
+	if h.Return {
+		check = &dst.IfStmt{
+			Cond: &dst.BinaryExpr{X: dst.NewIdent(h.Err), Op: token.NEQ, Y: dst.NewIdent("nil")},
+			Body: &dst.BlockStmt{List: []dst.Stmt{&dst.ReturnStmt{Results: []dst.Expr{dst.NewIdent("nil"), dst.NewIdent(h.Err)}}}},
+		}
+	} else {
+		as, ok := stmt.(*ast.AssignStmt)
+		if !ok {
+			return fmt.Errorf("http call's statement is %T", stmt)
+		}
+		next, err := ctxNextStmt(f, as)
+		if err != nil {
+			return err
+		}
+		orig, err := f.Stmt(next)
+		if err != nil {
+			return err
+		}
+		ifs, ok := orig.(*dst.IfStmt)
+		if !ok {
+			return fmt.Errorf("the statement after the http call is %T", orig)
+		}
+		cp := dst.Clone(ifs).(*dst.IfStmt)
+		cp.Else = nil
+		cp.Decs.Start, cp.Decs.Else, cp.Decs.End = nil, nil, nil
+		if !h.Define {
+			ds, err := f.Stmt(as)
+			if err != nil {
+				return err
+			}
+			ds.(*dst.AssignStmt).Tok = token.ASSIGN
+		}
+		check = cp
+	}
+	check.Decorations().Before, check.Decorations().After = dst.NewLine, dst.NewLine
+	newReq.Decs.Before, newReq.Decs.After = dst.NewLine, dst.NewLine
+	stmts := []dst.Stmt{newReq, check}
+	if h.Post {
+		set := &dst.ExprStmt{X: &dst.CallExpr{
+			Fun: &dst.SelectorExpr{
+				X:   &dst.SelectorExpr{X: dst.NewIdent(h.Req), Sel: dst.NewIdent("Header")},
+				Sel: dst.NewIdent("Set"),
+			},
+			Args: []dst.Expr{&dst.BasicLit{Kind: token.STRING, Value: `"Content-Type"`}, ctype},
+		}}
+		set.Decs.Before, set.Decs.After = dst.NewLine, dst.NewLine
+		stmts = append(stmts, set)
+	}
+	do := &dst.SelectorExpr{X: client, Sel: dst.NewIdent("Do")}
+	do.Decs.Start = call.Fun.Decorations().Start
+	call.Fun = do
+	call.Args = []dst.Expr{dst.NewIdent(h.Req)}
+	return f.InsertBefore(stmt, stmts...)
+}
+
+// ctxNextStmt returns the statement right after st in its list.
+func ctxNextStmt(f *File, st ast.Stmt) (ast.Stmt, error) {
+	list, err := EnclosingList(f.Pass.File, st)
+	if err != nil {
+		return nil, err
+	}
+	var stmts []ast.Stmt
+	switch l := list.(type) {
+	case *ast.BlockStmt:
+		stmts = l.List
+	case *ast.CaseClause:
+		stmts = l.Body
+	case *ast.CommClause:
+		stmts = l.Body
+	}
+	for i, s := range stmts {
+		if s == st && i+1 < len(stmts) {
+			return stmts[i+1], nil
+		}
+	}
+	return nil, fmt.Errorf("no statement after the http call")
 }

@@ -13,7 +13,8 @@ var CtxThreading = register(&Rule{
 	Title: "context.Background/TODO in a function reached from one that has a context",
 	Tier:  Safe,
 	Adds:  []string{"context"},
-	// At --tier review the chains also go through exported API; such a
+	// At --tier review the chains also go through exported API and reach
+	// the review-tier context forms (net.Dial, http.Get...); each such
 	// fix carries its Fix.Review note.
 	Program: func(p *matchers.Program) []matchers.Finding {
 		return matchers.CtxThreadingWith(p, matchers.CtxThreadingOptions{API: p.Review})
@@ -27,8 +28,8 @@ HTTP handler (r.Context()), a test (t.Context(), Go 1.24) — the caller's
 cancellation and deadline stop at that call: a client that hung up, a
 request that timed out or a test that ended leaves the downstream work
 (queries, outgoing requests, commands) running to completion. Likewise a
-context-less API (http.NewRequest, (*sql.DB).Query, exec.Command...)
-deep in the chain cannot be cancelled. go/analysis fixes stay inside one
+context-less API (http.NewRequest, (*sql.DB).Query, exec.Command,
+net.Dial, http.Get...) deep in the chain cannot be cancelled. go/analysis fixes stay inside one
 package and linters (contextcheck, noctx) only report; this rule changes
 the whole call chain, across packages.`,
 		Fix: `Adds ctx context.Context as the first parameter of every function on the
@@ -56,13 +57,23 @@ value only when the context it passes is its ctx parameter as received,
 not a context derived from it that it may cancel on return (its caller
 could not read the response's body); otherwise the finding has no fix.
 
-At --tier review (a review-tier fix, naming its edge case), chains also go
-through exported functions and methods of importable packages. Every call
-site in the loaded module is updated (other packages, tests, external test
-packages, examples), but callers in other modules, which the run cannot
-see, must then pass a context: the fix's review note names the exported
-functions it changes. At the safe tier such a chain is reported without a
-fix.
+At --tier review (review-tier fixes, each naming its edge case):
+- Chains also go through exported functions and methods of importable
+  packages. Every call site in the loaded module is updated (other
+  packages, tests, external test packages, examples), but callers in
+  other modules, which the run cannot see, must then pass a context:
+  the fix's review note names the exported functions it changes.
+- net.Dial, net.DialTimeout and (*net.Dialer).Dial, and http.Get, Head and
+  Post (and the same methods of an *http.Client variable) deep in a chain
+  are targets too, rewritten as ctx-variants does (see gofixconc explain
+  ctx-variants): (&net.Dialer{Timeout: t}).DialContext(ctx, ...), and
+  http.NewRequestWithContext plus Do. Their edge case: the dial (DNS
+  lookup and connect) stops when the context is done, though the
+  connection, once made, does not depend on it; the request stops, and
+  so does reading the response body, which is therefore followed like any
+  value made with the context.
+At the safe tier these are reported without a fix, and no chain is
+threaded only for them.
 
 Behaviour changes only where it is meant to: when the root's context is
 cancelled or its deadline passes, the downstream work now stops with the
@@ -128,18 +139,20 @@ func load(ctx context.Context, id string) (*user, error) {
 // context is in scope.
 var CtxVariants = register(&Rule{
 	Name:     "ctx-variants",
-	Title:    "a context-less API (http.NewRequest, sql Query/Exec, exec.Command) called where a context is in scope",
+	Title:    "a context-less API (http.NewRequest, http.Get, sql Query/Exec, exec.Command, net.Dial) called where a context is in scope",
 	Tier:     Safe,
-	Requires: []string{"net/http", "database/sql", "os/exec"},
+	Requires: []string{"net/http", "database/sql", "os/exec", "net"},
 	Match:    matchers.CtxVariants,
 	Rewrite:  rewrites.CtxVariants,
 	Doc: Doc{
 		Why: `http.NewRequest, the Query, QueryRow, Exec, Prepare, Begin and Ping methods
-of *sql.DB, *sql.Tx and *sql.Stmt, and exec.Command use
-context.Background(): called in a function that has a context (a
-context.Context parameter, an HTTP handler's r.Context(), a Go 1.24
-test's t.Context()), they ignore its cancellation and deadline, so the
-request, query or command runs on after the caller gave up.`,
+of *sql.DB, *sql.Tx and *sql.Stmt, exec.Command, net.Dial and
+net.DialTimeout, (*net.Dialer).Dial, and http.Get, Head and Post (and the
+same methods of an *http.Client) use context.Background(): called in a
+function that has a context (a context.Context parameter, an HTTP
+handler's r.Context(), a Go 1.24 test's t.Context()), they ignore its
+cancellation and deadline, so the request, query, command or dial runs on
+after the caller gave up.`,
 		Fix: `Calls the context form with the context in scope:
 http.NewRequestWithContext(ctx, ...), QueryContext, QueryRowContext,
 ExecContext, PrepareContext, PingContext (ctx, ...), BeginTx(ctx, nil),
@@ -147,7 +160,47 @@ exec.CommandContext(ctx, ...). Each context-less form is implemented as
 its context form called with context.Background() (and nil options), so
 nothing changes but cancellation and deadlines, which is the point. The
 context is the ctx parameter (or a context variable that shadows it at the
-call, derived from it), r.Context() in a handler, t.Context() in a test.`,
+call, derived from it), r.Context() in a handler, t.Context() in a test.
+
+Review tier (--tier review; at the safe tier these are reported without a
+fix, the reason naming the edge case):
+- net.Dial(n, a) is a zero Dialer's Dial, which is DialContext with
+  context.Background(): it becomes (&net.Dialer{}).DialContext(ctx, n, a);
+  net.DialTimeout(n, a, t) becomes (&net.Dialer{Timeout: t}).DialContext(ctx,
+  n, a); d.Dial(n, a) becomes d.DialContext(ctx, n, a). Edge case: the dial
+  (DNS lookup and connect) now stops when ctx is cancelled or its deadline
+  passes, earlier than the Timeout when ctx's deadline is sooner; once
+  connected, the connection does not depend on ctx, so it may be kept or
+  returned. (Values in ctx, such as an httptrace.ClientTrace, now see the
+  dial.)
+- http.Get(u) is DefaultClient.Get(u): NewRequest("GET", u, nil), its error
+  returned as it is with a nil response, then Do (Post also sets the
+  Content-Type header). It has no context form to rename to, so the fix
+  writes those statements with NewRequestWithContext, in the two shapes
+  where this is the same but for the context. A statement followed by an
+  error check,
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+  becomes
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+  when the check's body always leaves (return, break, continue, panic,
+  log.Fatal, os.Exit, t.Fatal...) and does not use resp: the check is
+  repeated for the request's error (req is a fresh name). And return
+  http.Get(u) in a function returning (*http.Response, error) gets
+  if err != nil { return nil, err } for the request's error. c.Get(u) on
+  an *http.Client variable c becomes c.Do(req). Edge case: the request now
+  stops when ctx is cancelled or its deadline passes, and so does reading
+  the response body; a response that may outlive the context (stored,
+  returned from a handler, returned past a derived context) gets no fix.`,
 		Wrong: `func fetch(ctx context.Context, url string) (*http.Response, error) {
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
@@ -166,17 +219,32 @@ call, derived from it), r.Context() in a handler, t.Context() in a test.`,
   goroutines the function does not wait for: a cleanup or background work
   may have to outlive the context.
 - The fix is withheld (finding without fix) when the result holds on to
-  the context and may outlive it — a request, rows, a row, a transaction
-  or a command stored, sent, handed to a goroutine, captured by a literal
-  that may run later, or returned from a handler or test (returning it
-  from a function whose ctx is a parameter is allowed: the caller owns
-  that context) — and for exec.Command when the command is not run to
-  completion in the function (Run, Output, CombinedOutput, or Start with
-  Wait): CommandContext kills the process when the context is done.
-- A type embedding *sql.DB that declares its own QueryContext, and a
-  shadowed dot-imported name: the context form must mean the standard one.
-- http.Get/Post/Head and net.Dial have no context form to rename to;
-  they are left alone.
+  the context and may outlive it — a request, rows, a row, a transaction,
+  a command or an HTTP response stored, sent, handed to a goroutine,
+  captured by a literal that may run later, or returned from a handler or
+  test, or returned after ctx was replaced by a context derived from it
+  (returning it from a function whose ctx parameter is passed as it is is
+  allowed: the caller owns that context) — and for exec.Command when the
+  command is not run to completion in the function (Run, Output,
+  CombinedOutput, or Start with Wait): CommandContext kills the process
+  when the context is done.
+- http.Get/Head/Post in any other shape: in an if's init statement, with
+  the error unchecked or checked by code that may fall through, uses resp,
+  jumps with goto or declares a label; assigning to an existing response
+  variable (a failed request would set it to nil) or to an err declared in
+  an outer block; Post with a computed content type, or a client that is
+  not a plain variable (either would be evaluated after the request is
+  built); a client type that is not *http.Client (its Do may differ);
+  return http.Get(u) from a function whose results are not
+  (*http.Response, error). PostForm is left alone. Also net.DialTimeout
+  whose timeout and address both call functions (the order would change).
+- A file whose Go version predates the context form (Go 1.13 for
+  NewRequestWithContext, 1.8 for database/sql, 1.7 for CommandContext and
+  DialContext): finding without fix.
+- A type embedding *sql.DB that declares its own QueryContext, a shadowed
+  dot-imported name, and a dot-imported or hidden net or net/http where
+  the fix would have to write new names of it: the context form must mean
+  the standard one.
 - Functions without a context: see ctx-threading.`,
 	},
 })
