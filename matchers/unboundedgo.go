@@ -368,9 +368,6 @@ func (u *unboundedGo) loop(lc inspector.Cursor, spawns []ubSpawn) []Finding {
 	if name := p.Fset.File(p.File.Pos()).Name(); strings.HasSuffix(name, "_test.go") {
 		return []Finding{report(sp, "in a test, goroutines started together are usually meant to run at once (a stress or race test, or I/O whose other end the test drives after the loop)", nil)}
 	}
-	if path := ubDuplicateImport(p.File); path != "" {
-		return []Finding{report(sp, "the file imports "+path+" twice, and rewriting it would merge the imports", nil)}
-	}
 	n, why := u.bound(eff)
 	if sp.kind == ubErrgroup {
 		fix, reason := u.groupFix(sp, loop, fnBody, n, why)
@@ -378,19 +375,6 @@ func (u *unboundedGo) loop(lc inspector.Cursor, spawns []ubSpawn) []Finding {
 	}
 	fix, reason := u.semFix(sp, eff, lc, loop, fn, fnBody, n, why)
 	return []Finding{report(sp, reason, fix)}
-}
-
-// ubDuplicateImport returns a path the file imports more than once (import
-// "sync/atomic" and . "sync/atomic"), or "".
-func ubDuplicateImport(f *ast.File) string {
-	seen := map[string]bool{}
-	for _, spec := range f.Imports {
-		if seen[spec.Path.Value] {
-			return spec.Path.Value
-		}
-		seen[spec.Path.Value] = true
-	}
-	return ""
 }
 
 // ubEnclosingLoopOf reports whether the loop at lc is itself inside another

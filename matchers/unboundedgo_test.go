@@ -590,7 +590,7 @@ import ("sync/atomic"; . "sync/atomic")
 func f(xs []int) {
 	var n int64
 	for range xs {
-		go func() { atomic.AddInt64(&n, 1); AddInt64(&n, 1) }() // want nofix: imports "sync/atomic" twice
+		go func() { atomic.AddInt64(&n, 1); AddInt64(&n, 1) }() // want fix N=runtime.GOMAXPROCS(0)
 	}
 }`},
 		{"errgroup", "go1.22", matchers.Limits{}, `package a

@@ -178,9 +178,10 @@ func Defer(fun string, args ...dst.Expr) *dst.DeferStmt {
 	return &dst.DeferStmt{Call: &dst.CallExpr{Fun: dst.NewIdent(fun), Args: args}}
 }
 
-// Qualified builds a reference to name in the package at path; the restorer
-// writes it with the file's name for that import, adding the import when
-// needed.
+// Qualified builds a reference to name in the package at path; the engine
+// writes it with the file's name for that import (the first non-blank one,
+// bare for a dot import), and adds the import, in the right group of the
+// file's own import block, when the file lacks it.
 func Qualified(path, name string) *dst.Ident {
 	return &dst.Ident{Path: path, Name: name}
 }
