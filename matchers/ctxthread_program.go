@@ -629,6 +629,7 @@ func (a *ctAnalysis) run() []Finding {
 	for _, t := range live {
 		a.chainOf(t)
 	}
+	a.extendToTestHelpers(live)
 	groups := a.group(live)
 	for _, g := range groups {
 		a.plan(g, false)
@@ -798,6 +799,49 @@ func (a *ctAnalysis) chainOf(t *ctTarget) {
 	if !inC[F] {
 		t.chain, t.roots = nil, nil
 		t.why = "no chain of changeable functions leads to it"
+	}
+}
+
+// extendToTestHelpers adds test helpers to the chains. A call from a test
+// file into production code does not carry a chain (production code is not
+// changed for tests alone), but when the production function changes
+// anyway, a helper that calls it would pass context.TODO(); if a test root
+// reaches that helper, the next run would thread the test's context into
+// it, and the fix would not be a fixpoint. So the helper's own chain (from
+// the test roots, through test files) joins the target's chain.
+func (a *ctAnalysis) extendToTestHelpers(live []*ctTarget) {
+	for _, t := range live {
+		if !t.reach || t.why != "" || len(t.chain) == 0 {
+			continue
+		}
+		in := map[*ctFunc]bool{}
+		for _, f := range t.chain {
+			in[f] = true
+		}
+		tried := map[*ctFunc]bool{}
+		for i := 0; i < len(t.chain); i++ {
+			for _, s := range t.chain[i].refs {
+				h := s.from
+				if !s.uses || s.chain || h == nil || h.src.root() || in[h] || tried[h] || !ctTestFile(s.file.name) {
+					continue
+				}
+				tried[h] = true
+				vt := &ctTarget{site: s, in: h}
+				a.chainOf(vt)
+				if !vt.reach || vt.why != "" {
+					continue // the helper passes context.TODO(), which stays unfixable
+				}
+				for _, f := range vt.chain {
+					if !in[f] {
+						in[f] = true
+						t.chain = append(t.chain, f)
+					}
+				}
+				for _, r := range vt.roots {
+					t.roots = appendOnce(t.roots, r)
+				}
+			}
+		}
 	}
 }
 
