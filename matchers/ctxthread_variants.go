@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"go/version"
 	"strings"
 
 	"golang.org/x/tools/go/ast/edge"
@@ -322,11 +323,11 @@ func ctxVariantFix(p *Pass, callC, fnC inspector.Cursor, fn *types.Func, v ctxVa
 			return nil, "net/http is dot-imported or hidden here: the fix could not name it", false
 		}
 	}
-	if v.since != "" && !p.AtLeast(v.since) {
-		fv := p.GoVersion()
-		if fv == "" {
-			fv = "unknown"
-		}
+	// The context form must exist at the file's Go version. This is API
+	// availability, not semantics: a file without a known version (the
+	// standard library, GOPATH mode) builds at the toolchain's own, which
+	// has every form.
+	if fv := p.GoVersion(); v.since != "" && fv != "" && version.Compare(fv, v.since) < 0 {
 		return nil, fmt.Sprintf("%s needs %s; the file's Go version is %s", ctxFormName(fn, v), v.since, fv), false
 	}
 	if v.keeps {
@@ -608,6 +609,7 @@ func ctxHTTPShape(p *Pass, callC, fnC inspector.Cursor, fn *types.Func, v ctxVar
 			return nil, ctxHTTPNoShape
 		}
 		var respV *types.Var
+		mustReturn := false // the check must leave the function: resp is not read after it
 		switch r := as.Lhs[0].(type) {
 		case *ast.Ident:
 			if r.Name == "_" {
@@ -618,9 +620,16 @@ func ctxHTTPShape(p *Pass, callC, fnC inspector.Cursor, fn *types.Func, v ctxVar
 				h.Define = true
 				break
 			}
-			return nil, "the response variable is assigned, not declared: a failed request would leave its old value instead of nil"
+			// An existing variable: a failed http.Get sets it to nil, the
+			// copied check leaves it as it was. The same when nothing can
+			// read it once the check has left the function.
+			respV = ctxVarOf(info, r)
+			if respV == nil || !ctxUnreadAfterReturn(info, stmtC, respV) {
+				return nil, ctxHTTPAssigned
+			}
+			mustReturn = true
 		default:
-			return nil, "the response variable is assigned, not declared: a failed request would leave its old value instead of nil"
+			return nil, ctxHTTPAssigned
 		}
 		if errV.Parent() != p.ScopeAt(as.Pos()) {
 			return nil, "err is declared in an outer block: building the request with := would declare another"
@@ -655,12 +664,64 @@ func ctxHTTPShape(p *Pass, callC, fnC inspector.Cursor, fn *types.Func, v ctxVar
 		if !ctxLeaves(info, check.Body) {
 			return nil, "the error check after the call may fall through: the request's own error would go on to Do"
 		}
+		if _, branch := check.Body.List[len(check.Body.List)-1].(*ast.BranchStmt); mustReturn && branch {
+			return nil, ctxHTTPAssigned
+		}
 		h.Err = errID.Name
 	default:
 		return nil, ctxHTTPNoShape
 	}
 	h.Req = FreshName(p, fnC.Node(), stmtC.Node().Pos(), "req")
 	return h, ""
+}
+
+// ctxHTTPAssigned says why an http.Get assigned to an existing response
+// variable that may be read later gets no fix.
+const ctxHTTPAssigned = "the response variable is assigned, not declared, and may be read after the error check: a failed request would leave its old value instead of nil"
+
+// ctxUnreadAfterReturn reports whether variable v, assigned by the
+// statement at stmtC, cannot be read once the function holding the
+// statement returns (or panics, or exits its goroutine): a local variable
+// of that function, not a result, never captured by a function literal,
+// its address never taken.
+func ctxUnreadAfterReturn(info *types.Info, stmtC inspector.Cursor, v *types.Var) bool {
+	var fnC inspector.Cursor
+	for c := range stmtC.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+		fnC = c
+		break
+	}
+	ft := ctxFuncType(fnC.Node())
+	if ft == nil {
+		return false
+	}
+	sc := info.Scopes[ft]
+	if sc == nil || !sc.Contains(v.Pos()) {
+		return false // declared outside the function
+	}
+	if ft.Results != nil {
+		for _, f := range ft.Results.List {
+			for _, n := range f.Names {
+				if info.Defs[n] == v {
+					return false // a named result
+				}
+			}
+		}
+	}
+	for c := range fnC.Preorder((*ast.Ident)(nil)) {
+		if info.Uses[c.Node().(*ast.Ident)] != v {
+			continue
+		}
+		for e := range c.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+			if e != fnC {
+				return false // captured by a literal (a deferred one may run later)
+			}
+			break
+		}
+		if c.ParentEdgeKind() == edge.UnaryExpr_X && c.Parent().Node().(*ast.UnaryExpr).Op == token.AND {
+			return false
+		}
+	}
+	return true
 }
 
 // ctxHTTPNoShape says why an http.Get in another shape gets no fix.

@@ -231,16 +231,20 @@ fix, the reason naming the edge case):
 - http.Get/Head/Post in any other shape: in an if's init statement, with
   the error unchecked or checked by code that may fall through, uses resp,
   jumps with goto or declares a label; assigning to an existing response
-  variable (a failed request would set it to nil) or to an err declared in
-  an outer block; Post with a computed content type, or a client that is
+  variable that may be read after the check (a failed request would set
+  it to nil; the copied check leaves it as it was) — a result, a variable
+  a closure sees, or a check that breaks or continues — or to an err
+  declared in an outer block; Post with a computed content type, or a client that is
   not a plain variable (either would be evaluated after the request is
   built); a client type that is not *http.Client (its Do may differ);
   return http.Get(u) from a function whose results are not
   (*http.Response, error). PostForm is left alone. Also net.DialTimeout
   whose timeout and address both call functions (the order would change).
-- A file whose Go version predates the context form (Go 1.13 for
-  NewRequestWithContext, 1.8 for database/sql, 1.7 for CommandContext and
-  DialContext): finding without fix.
+- A file whose Go version is known and predates the context form (Go 1.13
+  for NewRequestWithContext, 1.8 for database/sql, 1.7 for CommandContext
+  and DialContext): finding without fix. (A file without a known version,
+  such as the standard library's, builds at the toolchain's version, which
+  has them all.)
 - A type embedding *sql.DB that declares its own QueryContext, a shadowed
   dot-imported name, and a dot-imported or hidden net or net/http where
   the fix would have to write new names of it: the context form must mean
