@@ -252,14 +252,20 @@ func ctxHTTP(f *File, ac *ast.CallExpr, call *dst.CallExpr, v matchers.CtxVarian
 	if len(call.Args) != want {
 		return fmt.Errorf("http call with %d arguments", len(call.Args))
 	}
+	// Arguments written one per line stay so, the new ones with them.
+	sep := dst.None
+	if call.Args[0].Decorations().Before == dst.NewLine {
+		sep = dst.NewLine
+	}
 	plain := func(e dst.Expr) dst.Expr {
-		e.Decorations().Before, e.Decorations().After = dst.None, dst.None
+		e.Decorations().Before, e.Decorations().After = sep, sep
 		return e
 	}
 	url := plain(call.Args[0])
 	var body, ctype dst.Expr = dst.NewIdent("nil"), nil
 	if h.Post {
-		ctype, body = plain(call.Args[1]), plain(call.Args[2])
+		ctype, body = call.Args[1], call.Args[2]
+		ctype.Decorations().Before, ctype.Decorations().After = dst.None, dst.None
 	}
 	var client dst.Expr = Qualified("net/http", "DefaultClient")
 	if h.Client {
@@ -274,7 +280,7 @@ func ctxHTTP(f *File, ac *ast.CallExpr, call *dst.CallExpr, v matchers.CtxVarian
 		Tok: token.DEFINE,
 		Rhs: []dst.Expr{&dst.CallExpr{
 			Fun:  Qualified("net/http", "NewRequestWithContext"),
-			Args: []dst.Expr{CtxExpr(v.Arg), Qualified("net/http", h.Method), url, body},
+			Args: []dst.Expr{plain(CtxExpr(v.Arg)), plain(Qualified("net/http", h.Method)), url, plain(body)},
 		}},
 	}
 	var check dst.Stmt
