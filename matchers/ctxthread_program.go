@@ -1282,8 +1282,11 @@ func (a *ctAnalysis) finding(t *ctTarget) Finding {
 		fd.Message += "; not fixed: " + g.why
 		fd.NoFix = g.why
 	case t != g.targets[0]:
+		// The lead finding's fix fixes this one too: the engine reports
+		// it fixed (or dropped) with that fix (Finding.With).
 		fd.Message += "; fixed with the finding at " + a.pos(g.targets[0].site.call.Pos())
-		fd.NoFix = "fixed together with the finding at " + a.pos(g.targets[0].site.call.Pos())
+		fd.With = g.targets[0].site.call.Pos()
+		fd.NoFix = "fixed together with the finding at " + a.pos(g.targets[0].site.call.Pos()) + ", when that is fixed"
 	default:
 		fd.Fix = &Fix{Message: a.fixMessage(g), Anchor: t.site.call, Edits: g.edits, Review: a.review(g)}
 	}
