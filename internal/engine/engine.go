@@ -152,7 +152,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		// they change are left to a later run by the per-file rules.
 		var exclude map[string]bool
 		if prs := programRules(opts.Rules); len(prs) > 0 {
-			pres, changed := runProgram(ctx, pkgs, units, prs, &opts)
+			pres, changed := runProgram(ctx, pkgs, units, prs, &opts, g.whole())
 			res.Findings = append(res.Findings, pres.findings...)
 			res.Changes = append(res.Changes, pres.changes...)
 			res.Problems = append(res.Problems, pres.problems...)

@@ -32,6 +32,21 @@ type loadGroup struct {
 	patterns []string
 }
 
+// whole reports whether the load holds every package of its module: it
+// runs ./... from the module's root. A whole-program fix over part of a
+// module must not change what packages outside the load may use.
+func (g loadGroup) whole() bool {
+	if _, err := os.Stat(filepath.Join(g.dir, "go.mod")); err != nil {
+		return false // a go.work directory, or import-path patterns
+	}
+	for _, p := range g.patterns {
+		if p == "./..." {
+			return true
+		}
+	}
+	return false
+}
+
 // planLoads splits the user's patterns into one load per module. A directory
 // pattern ("./...", "./svc", "/abs/dir/...") is loaded from the root of the
 // module that holds it; a recursive one also reaches every nested module

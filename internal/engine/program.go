@@ -49,13 +49,17 @@ type programRun struct {
 	// with maps a finding whose fix also fixes others to their positions
 	// (Finding.With).
 	with map[withKey][]token.Pos
+	// whole: the load holds every package of its module (./... from the
+	// root). Otherwise a fix may not change a package's exported API, which
+	// packages outside the load may use.
+	whole bool
 }
 
 // runProgram runs the whole-program rules on one load: findings, and, when
 // fixing, the verified changes. It returns the files it changed so that
 // per-file rules leave them to a later run.
-func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs []*rules.Rule, opts *Options) (*unitResult, map[string]bool) {
-	pr := &programRun{byID: map[string]*packages.Package{}, owned: map[string][]*ast.File{}, opts: opts, res: &unitResult{}, with: map[withKey][]token.Pos{}}
+func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs []*rules.Rule, opts *Options, whole bool) (*unitResult, map[string]bool) {
+	pr := &programRun{whole: whole, byID: map[string]*packages.Package{}, owned: map[string][]*ast.File{}, opts: opts, res: &unitResult{}, with: map[withKey][]token.Pos{}}
 	for _, u := range units {
 		pr.owned[u.pkg.ID] = u.owned
 	}
@@ -231,6 +235,9 @@ func (pr *programRun) applyAll(st *progState, fixes []matchers.Finding, orig map
 			return nil, nil, err
 		}
 		nst, err := pr.verify(changed)
+		if err == nil && !pr.whole {
+			err = pr.apiUnchanged(nst)
+		}
 		return changed, nst, err
 	}
 	changed, nst, err := try(fixes)
@@ -328,18 +335,30 @@ func (pr *programRun) rewrite(fixes []matchers.Finding, orig map[string][]byte) 
 // every loaded variant that depends on one, in dependency order, each
 // against the new types of what it imports.
 func (pr *programRun) verify(changed map[string][]byte) (*progState, error) {
-	affected := map[string]bool{}
+	// Every variant in the load graph, not only the roots: a variant that
+	// the go command built only as a dependency ("u [s.test]", which a test
+	// of s needs; or, in a run over some packages only, a package between
+	// them) holds types of the changed packages too. Left with its original
+	// types it would meet the re-checked ones as a second, different type,
+	// and a fix that changes its callees must be checked against it.
+	graph := map[string]*packages.Package{}
+	var roots []*packages.Package
 	for _, p := range pr.pkgs {
+		roots = append(roots, p)
+	}
+	packages.Visit(roots, nil, func(p *packages.Package) { graph[p.ID] = p })
+	affected := map[string]bool{}
+	for _, p := range graph {
 		for _, f := range p.CompiledGoFiles {
 			if _, ok := changed[f]; ok {
 				affected[p.ID] = true
 			}
 		}
 	}
-	// Reverse dependencies among the loaded packages, to a fixpoint.
+	// Reverse dependencies in the graph, to a fixpoint.
 	for grew := true; grew; {
 		grew = false
-		for _, p := range pr.pkgs {
+		for _, p := range graph {
 			if affected[p.ID] {
 				continue
 			}
@@ -364,24 +383,16 @@ func (pr *programRun) verify(changed map[string][]byte) (*progState, error) {
 		}
 		stack[p.ID] = true
 		for _, ip := range p.Imports {
-			if dep, ok := pr.byID[ip.ID]; ok {
+			if dep, ok := graph[ip.ID]; ok {
 				if err := check(dep, stack); err != nil {
 					return err
 				}
 			}
 		}
 		delete(stack, p.ID)
-		files := make([]*ast.File, len(p.Syntax))
-		for i, f := range p.Syntax {
-			files[i] = f
-			name := pr.fset.File(f.Pos()).Name()
-			if content, ok := changed[name]; ok {
-				nf, err := parser.ParseFile(pr.fset, name, content, parser.ParseComments|parser.SkipObjectResolution)
-				if err != nil {
-					return fmt.Errorf("result does not parse: %v", err)
-				}
-				files[i] = nf
-			}
+		files, err := pr.sources(p, changed)
+		if err != nil {
+			return err
 		}
 		base := importerFor(p)
 		imp := importerFunc(func(path string) (*types.Package, error) {
@@ -394,6 +405,9 @@ func (pr *programRun) verify(changed map[string][]byte) (*progState, error) {
 		})
 		info := newInfo()
 		conf := &types.Config{Importer: imp, Sizes: p.TypesSizes, GoVersion: goVersion(p)}
+		if conf.Sizes == nil {
+			conf.Sizes = pr.pkgs[0].TypesSizes
+		}
 		var first error
 		conf.Error = func(err error) {
 			if first == nil {
@@ -414,9 +428,119 @@ func (pr *programRun) verify(changed map[string][]byte) (*progState, error) {
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if err := check(pr.byID[id], map[string]bool{}); err != nil {
+		if err := check(graph[id], map[string]bool{}); err != nil {
 			return nil, err
 		}
 	}
 	return st, nil
+}
+
+// apiUnchanged returns an error naming the exported declarations whose
+// types a fix changed, in any importable package (not main) this run
+// re-checked: packages outside a partial load may use them.
+func (pr *programRun) apiUnchanged(nst *progState) error {
+	for _, id := range sortedKeys(nst.types) {
+		p, ok := pr.byID[id]
+		if !ok || p.ID != p.PkgPath || p.Name == "main" || p.Types == nil {
+			continue
+		}
+		if names := apiDiff(p.Types, nst.types[id]); len(names) > 0 {
+			return fmt.Errorf("changes exported %s of package %s, which packages outside this run may use: run over the whole module (./... at its root)",
+				strings.Join(names, ", "), p.PkgPath)
+		}
+	}
+	return nil
+}
+
+// apiDiff lists the exported names of package old whose type differs in
+// new (functions, variables, constants, types and their exported methods),
+// or that new lacks.
+func apiDiff(old, new *types.Package) []string {
+	sig := func(pkg *types.Package) map[string]string {
+		m := map[string]string{}
+		q := func(p *types.Package) string { return p.Path() }
+		for _, name := range pkg.Scope().Names() {
+			obj := pkg.Scope().Lookup(name)
+			if obj.Exported() {
+				m[name] = types.TypeString(obj.Type(), q)
+				if _, ok := obj.(*types.TypeName); ok {
+					m[name] += " = " + types.TypeString(obj.Type().Underlying(), q)
+				}
+			}
+			if tn, ok := obj.(*types.TypeName); ok {
+				if n, ok := tn.Type().(*types.Named); ok {
+					for i := 0; i < n.NumMethods(); i++ {
+						if f := n.Method(i); f.Exported() {
+							m[name+"."+f.Name()] = types.TypeString(f.Type(), q)
+						}
+					}
+				}
+			}
+		}
+		return m
+	}
+	before, after := sig(old), sig(new)
+	var out []string
+	for name, s := range before {
+		if after[name] != s {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sources returns the syntax of a variant to type-check again, with the
+// changed contents: a root's own syntax, or, for a variant the load built
+// only as a dependency, its files parsed from disk (those of the root
+// variant of the same package when the load does not list them).
+func (pr *programRun) sources(p *packages.Package, changed map[string][]byte) ([]*ast.File, error) {
+	parse := func(name string, content []byte) (*ast.File, error) {
+		nf, err := parser.ParseFile(pr.fset, name, content, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("result does not parse: %v", err)
+		}
+		return nf, nil
+	}
+	if root, ok := pr.byID[p.ID]; ok {
+		files := make([]*ast.File, len(root.Syntax))
+		for i, f := range root.Syntax {
+			files[i] = f
+			name := pr.fset.File(f.Pos()).Name()
+			if content, ok := changed[name]; ok {
+				nf, err := parse(name, content)
+				if err != nil {
+					return nil, err
+				}
+				files[i] = nf
+			}
+		}
+		return files, nil
+	}
+	names := p.CompiledGoFiles
+	if len(names) == 0 {
+		if root, ok := pr.byID[p.PkgPath]; ok {
+			names = root.CompiledGoFiles
+		}
+	}
+	if len(names) == 0 || len(p.Errors) > 0 {
+		return nil, fmt.Errorf("cannot verify: %s depends on a changed package and its sources are not loaded; run over the packages that import it too", p.ID)
+	}
+	files := make([]*ast.File, 0, len(names))
+	for _, name := range names {
+		content, ok := changed[name]
+		if !ok {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("cannot verify %s: %v", p.ID, err)
+			}
+			content = b
+		}
+		nf, err := parse(name, content)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, nf)
+	}
+	return files, nil
 }

@@ -29,7 +29,9 @@ const FindingsSection = "findings"
 // `tier=review` runs the case with review-tier fixes on (a case of a safe
 // rule that needs a review-tier path, or the reverse: `tier=safe` on a
 // review rule shows what stays a finding); `limit=N` and `io-limit=N` set
-// the bounds of rules that bound concurrency (--limit, --io-limit).
+// the bounds of rules that bound concurrency (--limit, --io-limit);
+// `patterns=./a/ ./b/` runs over those packages instead of ./... (a run
+// over part of a module).
 const FlagsSection = "flags"
 
 // A Case is one parsed golden archive.
@@ -101,6 +103,7 @@ func WriteModule(dir string, files map[string][]byte) error {
 func (c *Case) Run(ctx context.Context, dir string) (*Outcome, error) {
 	tier := c.Rule.Tier
 	var limits matchers.Limits
+	patterns := []string{"./..."}
 	if flags, ok := c.Section(FlagsSection); ok {
 		for _, line := range strings.Split(string(flags), "\n") {
 			line = strings.TrimSpace(line)
@@ -112,6 +115,8 @@ func (c *Case) Run(ctx context.Context, dir string) (*Outcome, error) {
 				tier = rules.Review
 			case strings.HasPrefix(line, "limit=") && atoi(line, &limits.Limit):
 			case strings.HasPrefix(line, "io-limit=") && atoi(line, &limits.IOLimit):
+			case strings.HasPrefix(line, "patterns="):
+				patterns = strings.Fields(strings.TrimPrefix(line, "patterns="))
 			default:
 				return nil, fmt.Errorf("%s: unknown flag %q in -- flags --", c.Path, line)
 			}
@@ -119,7 +124,7 @@ func (c *Case) Run(ctx context.Context, dir string) (*Outcome, error) {
 	}
 	res, err := engine.Run(ctx, engine.Options{
 		Dir:      dir,
-		Patterns: []string{"./..."},
+		Patterns: patterns,
 		Tests:    true,
 		Rules:    []*rules.Rule{c.Rule},
 		Fix:      true,
