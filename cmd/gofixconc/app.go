@@ -402,15 +402,18 @@ func (a *app) summary(res *engine.Result, written int) {
 	for _, r := range names {
 		parts = append(parts, fmt.Sprintf("%s %d", r, perRule[r]))
 	}
-	left, dropped := 0, 0
+	left, dropped, deferred := 0, 0, 0
 	for _, f := range res.Findings {
 		if !f.Fixed {
 			left++
 		}
 	}
 	for _, p := range res.Problems {
-		if p.Kind == engine.Dropped {
+		switch p.Kind {
+		case engine.Dropped:
 			dropped++
+		case engine.Deferred:
+			deferred++
 		}
 	}
 	verb := "changed"
@@ -422,8 +425,13 @@ func (a *app) summary(res *engine.Result, written int) {
 	if len(parts) > 0 {
 		fixes = strings.Join(parts, ", ")
 	}
-	fmt.Fprintf(a.stderr, "gofixconc: %d files %s; fixes: %s; %d findings left without a fix; %d fixes dropped\n",
-		files, verb, fixes, left, dropped)
+	left -= deferred // they have a fix, in the next run
+	again := ""
+	if deferred > 0 {
+		again = fmt.Sprintf("; %d fixes deferred: run fix again", deferred)
+	}
+	fmt.Fprintf(a.stderr, "gofixconc: %d files %s; fixes: %s; %d findings left without a fix; %d fixes dropped%s\n",
+		files, verb, fixes, left, dropped, again)
 }
 
 // writeFile replaces a file's content: a temp file in the same directory,

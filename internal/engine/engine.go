@@ -86,6 +86,9 @@ const (
 	Error ProblemKind = iota
 	// Dropped: a fix that failed verification; its file stays as it was.
 	Dropped
+	// Deferred: a per-file fix left to the next run, because a
+	// whole-program fix changed its file in this one.
+	Deferred
 )
 
 // Errors counts the problems that are errors.

@@ -94,7 +94,7 @@ func (u *unit) process(ctx context.Context, opts *Options, exclude map[string]bo
 		}
 		name := findings[i].File
 		if exclude[name] {
-			res.problems = append(res.problems, Problem{Kind: Dropped, File: name, Line: findings[i].Line,
+			res.problems = append(res.problems, Problem{Kind: Deferred, File: name, Line: findings[i].Line,
 				Message: fmt.Sprintf("%s: fix deferred: the file was changed by a whole-program fix in this run; run gofixconc again", fd.Rule)})
 			continue
 		}
