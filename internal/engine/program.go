@@ -104,20 +104,45 @@ func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs
 	if len(fixes) == 0 {
 		return pr.res, nil
 	}
-	orig := map[string][]byte{}
-	changed, nst, applied := pr.applyAll(st, fixes, orig)
-	if len(applied) == 0 {
-		return pr.res, nil
-	}
+	var (
+		orig    map[string][]byte
+		changed map[string][]byte
+		nst     *progState
+		applied []matchers.Finding
+	)
 	// Fixpoint: the rules run again over the fixed program must find
-	// nothing more to fix.
-	for _, fd := range pr.match(nst, rs) {
-		if pr.fixable(fd) {
-			for _, a := range applied {
-				pr.drop(a, fmt.Sprintf("no fixpoint: a second run still finds %q", fd.Message))
-			}
+	// nothing more to fix. A finding left over is blamed on the fixes that
+	// edited its file (or the files its own fix would edit); they are
+	// dropped and the others applied again without them, so that one fix
+	// without a fixpoint does not take unrelated ones down with it.
+	for round := 0; ; round++ {
+		orig = map[string][]byte{}
+		changed, nst, applied = pr.applyAll(st, fixes, orig)
+		if len(applied) == 0 {
 			return pr.res, nil
 		}
+		// Findings that neither sit in nor would edit a changed file are the
+		// ones this run already dropped: not left over by these fixes.
+		var left []matchers.Finding
+		for _, fd := range pr.match(nst, rs) {
+			if pr.fixable(fd) && pr.touches(fd, changed) {
+				left = append(left, fd)
+			}
+		}
+		if len(left) == 0 {
+			break
+		}
+		blamed, keep := pr.blame(applied, left)
+		if len(blamed) == 0 || len(keep) == 0 || round == 3 {
+			blamed, keep = applied, nil
+		}
+		for _, a := range blamed {
+			pr.drop(a, fmt.Sprintf("no fixpoint: a second run still finds %q", left[0].Message))
+		}
+		if len(keep) == 0 {
+			return pr.res, nil
+		}
+		fixes = keep
 	}
 	perFile := map[string]map[string]int{}
 	for _, fd := range applied {
@@ -205,6 +230,52 @@ func (pr *programRun) drop(fd matchers.Finding, reason string) {
 	pr.res.problems = append(pr.res.problems, Problem{Kind: Dropped, File: pos.Filename, Line: pos.Line,
 		Message: fmt.Sprintf("%s: fix dropped: %s", fd.Rule, reason)})
 	pr.mark(fd, func(f *Finding) { f.Dropped = reason })
+}
+
+// touches reports whether a finding sits in, or its fix edits, a file in
+// changed.
+func (pr *programRun) touches(fd matchers.Finding, changed map[string][]byte) bool {
+	if _, ok := changed[pr.fset.File(fd.Pos).Name()]; ok {
+		return true
+	}
+	if fd.Fix != nil {
+		for _, e := range fd.Fix.Edits {
+			if _, ok := changed[pr.fset.File(e.File.Pos()).Name()]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// blame splits applied fixes into those that edited a file holding a
+// finding left over after them (or a file that finding's own fix would
+// edit) and the others.
+func (pr *programRun) blame(applied, left []matchers.Finding) (blamed, keep []matchers.Finding) {
+	files := map[string]bool{}
+	for _, fd := range left {
+		files[pr.fset.File(fd.Pos).Name()] = true
+		if fd.Fix != nil {
+			for _, e := range fd.Fix.Edits {
+				files[pr.fset.File(e.File.Pos()).Name()] = true
+			}
+		}
+	}
+	for _, fd := range applied {
+		hit := false
+		for _, e := range fd.Fix.Edits {
+			if files[pr.fset.File(e.File.Pos()).Name()] {
+				hit = true
+				break
+			}
+		}
+		if hit {
+			blamed = append(blamed, fd)
+		} else {
+			keep = append(keep, fd)
+		}
+	}
+	return blamed, keep
 }
 
 // A withKey names a finding by rule and position, for Finding.With.

@@ -247,6 +247,71 @@ func TestProgramFixWith(t *testing.T) {
 	}
 }
 
+// prefixRename is a whole-program rule for the fixpoint test: each function
+// declared as OldX (no calls) is renamed to NewX, except OldLoop, which is
+// renamed to OldLoop1, OldLoop11...: that fix never reaches a fixpoint.
+var prefixRename = rules.Register(&rules.Rule{Name: "test-prog-prefix", Title: "t", Tier: rules.Safe,
+	Program: func(prog *matchers.Program) []matchers.Finding {
+		var out []matchers.Finding
+		for _, pp := range prog.Packages {
+			for _, f := range pp.Owned {
+				for _, d := range f.Decls {
+					fd, ok := d.(*ast.FuncDecl)
+					if !ok || !strings.HasPrefix(fd.Name.Name, "Old") {
+						continue
+					}
+					to := "New" + strings.TrimPrefix(fd.Name.Name, "Old")
+					if strings.HasPrefix(fd.Name.Name, "OldLoop") {
+						to = fd.Name.Name + "1"
+					}
+					out = append(out, matchers.Finding{Pos: fd.Name.Pos(), End: fd.Name.End(), Message: "old " + fd.Name.Name,
+						Fix: &matchers.Fix{Message: "rename", Anchor: fd.Name, Data: to, Edits: []matchers.Edit{{File: f, Anchor: fd.Name}}}})
+				}
+			}
+		}
+		return out
+	},
+	Rewrite: func(f *rewrites.File, fd matchers.Finding) error {
+		n, err := f.Node(f.Edit.Anchor)
+		if err != nil {
+			return err
+		}
+		n.(*dst.Ident).Name = fd.Fix.Data.(string)
+		return nil
+	}})
+
+// A fix without a fixpoint is dropped alone: an unrelated fix in another
+// file of the same run still lands.
+func TestProgramFixpointBlame(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"go.mod":  "module example.com/p\n\ngo 1.22\n",
+		"a/a.go":  "package a\n\nfunc OldLoop() {}\n",
+		"b/b.go":  "package b\n\nfunc OldB() {}\n",
+		"b/b2.go": "package b\n\nfunc OldC() {}\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := runRules(t, dir, rules.Safe, prefixRename)
+	got := map[string]string{}
+	for _, ch := range res.Changes {
+		got[filepath.Base(ch.File)] = string(ch.New)
+	}
+	if got["b.go"] != "package b\n\nfunc NewB() {}\n" || got["b2.go"] != "package b\n\nfunc NewC() {}\n" || got["a.go"] != "" {
+		t.Fatalf("changes: %v\n%s", got, problems(res))
+	}
+	if p := problems(res); strings.Count(p, "fix dropped: no fixpoint") != 1 || !strings.Contains(p, "a.go: test-prog-prefix: fix dropped: no fixpoint") {
+		t.Errorf("problems:\n%s", p)
+	}
+}
+
 func keys(m map[string]string) []string {
 	var out []string
 	for k := range m {
