@@ -246,6 +246,9 @@ func (a *ctAnalysis) collect() {
 					continue
 				}
 				if kind := ctxBackgroundCall(info, n); kind != "" {
+					if ctxCompared(c) {
+						continue // ctx != context.Background(): a test, not a context used
+					}
 					a.targets = append(a.targets, &ctTarget{site: a.site(cf, c), what: "context." + kind + "()"})
 				} else if fn, v, ok := ctxVariantCall(info, n); ok {
 					a.targets = append(a.targets, &ctTarget{site: a.site(cf, c), what: ctxVariantDisplay(fn), variant: &v, vfn: fn})
@@ -253,6 +256,24 @@ func (a *ctAnalysis) collect() {
 			}
 		}
 	}
+}
+
+// ctxCompared reports whether the expression at c is only compared: an
+// operand of == or !=, a switch tag or a case expression. No context made
+// there is used for any work, and passing ctx instead would change the
+// comparison's result.
+func ctxCompared(c inspector.Cursor) bool {
+	for c.ParentEdgeKind() == edge.ParenExpr_X {
+		c = c.Parent()
+	}
+	switch c.ParentEdgeKind() {
+	case edge.BinaryExpr_X, edge.BinaryExpr_Y:
+		op := c.Parent().Node().(*ast.BinaryExpr).Op
+		return op == token.EQL || op == token.NEQ
+	case edge.SwitchStmt_Tag, edge.CaseClause_List:
+		return true
+	}
+	return false
 }
 
 // ctCallOf returns the call whose callee the identifier at c names

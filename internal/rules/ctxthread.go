@@ -108,7 +108,10 @@ func load(ctx context.Context, id string) (*user, error) {
   to a go statement or captured by a function literal that may run later,
   or passed to a function of the loaded program that does one of these.
 - if ctx == nil { ctx = context.Background() } is a default, not a
-  context ignored: not reported.
+  context ignored: not reported. Nor is context.Background() or TODO()
+  that is only compared (ctx != context.Background(), a switch tag or
+  case): no context is used for work there, and ctx != ctx would always be
+  false.
 - Production code is not changed for the sake of tests alone: a call from
   a _test.go file into a function of a non-test file does not carry a
   chain (a test root threads its t.Context() through test helpers only).
