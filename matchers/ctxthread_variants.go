@@ -764,6 +764,9 @@ func CtxVariants(p *Pass) []Finding {
 		if !site.src.root() || !site.ok(p.Info) {
 			continue
 		}
+		if fn.FullName() == "net/http.NewRequest" && ctxRequestGetsCtx(p, cur, site.fn, site.src) {
+			continue // req.WithContext(ctx) before it is sent: it carries ctx
+		}
 		arg := site.src.expr()
 		fd := Finding{Pos: call.Pos(), End: call.End(),
 			Message: fmt.Sprintf("%s ignores the context in scope (%s)", ctxVariantDisplay(fn), arg)}
@@ -849,4 +852,144 @@ func ctxPackageKeeper(p *Pass) *ctxKeeper {
 		c, ok := in.Root().FindNode(fd)
 		return fd, p.Info, c, ok
 	}}
+}
+
+// ctxReqNoSend are the methods of *http.Request that neither send the
+// request nor hand it on.
+var ctxReqNoSend = map[string]bool{"AddCookie": true, "SetBasicAuth": true, "SetPathValue": true}
+
+// ctxRequestGetsCtx reports whether the request made by the http.NewRequest
+// call at callC gets the context the fix would give it before it can be
+// sent: the call is assigned to a variable of the function at fnC, and
+// every other use of that variable is a field of the request
+// (req.Header.Set...), a method that does not send it, or
+// req.WithContext(c) / req.Clone(c) with c the context expression of src
+// at that point — at least one of these. The request that goes out then
+// already carries the context; a rewrite would fix nothing.
+func ctxRequestGetsCtx(p *Pass, callC, fnC inspector.Cursor, src ctxSource) bool {
+	if callC.ParentEdgeKind() != edge.AssignStmt_Rhs {
+		return false
+	}
+	as := callC.Parent().Node().(*ast.AssignStmt)
+	if len(as.Rhs) != 1 || len(as.Lhs) != 2 {
+		return false
+	}
+	id, ok := as.Lhs[0].(*ast.Ident)
+	if !ok {
+		return false
+	}
+	v := ctxVarOf(p.Info, id)
+	fn := fnC.Node()
+	if v == nil || v.Pos() < fn.Pos() || v.Pos() >= fn.End() {
+		return false // not the function's own variable
+	}
+	// req = req.WithContext(ctx) in the same statement list, straight after
+	// the uses that come before it: from there on req is the request with
+	// ctx (no goto in the function could jump over it).
+	after := fn.End()
+	var reset *ast.AssignStmt
+	if list, ok := callC.Parent().Parent().Node().(*ast.BlockStmt); ok && !ctxHasGoto(fn) {
+		for _, st := range list.List {
+			a, ok := st.(*ast.AssignStmt)
+			if !ok || a.Pos() <= as.Pos() || a.Tok != token.ASSIGN || len(a.Lhs) != 1 || len(a.Rhs) != 1 {
+				continue
+			}
+			if l, ok := a.Lhs[0].(*ast.Ident); !ok || ctxVarOf(p.Info, l) != v {
+				continue
+			}
+			call, ok := a.Rhs[0].(*ast.CallExpr)
+			if !ok {
+				break
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				break
+			}
+			if x, ok := sel.X.(*ast.Ident); ok && ctxVarOf(p.Info, x) == v {
+				reset, after = a, a.End()
+			}
+			break // the first assignment to req decides
+		}
+	}
+	withCtx := false
+	for c := range fnC.Preorder((*ast.Ident)(nil)) {
+		u := c.Node().(*ast.Ident)
+		if u == id || ctxVarOf(p.Info, u) != v {
+			continue
+		}
+		if u.Pos() >= after {
+			continue // the request made by req = req.WithContext(ctx)
+		}
+		if reset != nil && u == reset.Lhs[0] {
+			continue
+		}
+		if c.ParentEdgeKind() != edge.SelectorExpr_X {
+			return false // sent, passed on, assigned, compared...
+		}
+		sel := c.Parent().Node().(*ast.SelectorExpr)
+		s, ok := p.Info.Selections[sel]
+		if !ok {
+			return false
+		}
+		if s.Kind() == types.FieldVal {
+			continue
+		}
+		if s.Kind() != types.MethodVal || c.Parent().ParentEdgeKind() != edge.CallExpr_Fun {
+			return false
+		}
+		if ctxReqNoSend[sel.Sel.Name] {
+			continue
+		}
+		call := c.Parent().Parent().Node().(*ast.CallExpr)
+		if (sel.Sel.Name != "WithContext" && sel.Sel.Name != "Clone") || len(call.Args) != 1 ||
+			!ctxIsSourceExpr(p, src, call.Args[0]) {
+			return false
+		}
+		withCtx = true
+	}
+	return withCtx
+}
+
+// ctxIsSourceExpr reports whether e is the context expression of src at
+// e's position (what ctxExprAt gives): the context variable named like the
+// ctx parameter, or r.Context() / t.Context() of the parameter.
+func ctxIsSourceExpr(p *Pass, src ctxSource, e ast.Expr) bool {
+	want, ok := ctxExprAt(p, src, e.Pos())
+	if !ok {
+		return false
+	}
+	e = ast.Unparen(e)
+	switch {
+	case want.Ident != "":
+		id, ok := e.(*ast.Ident)
+		if !ok || id.Name != want.Ident {
+			return false
+		}
+		v, ok := p.Info.Uses[id].(*types.Var)
+		return ok && isContextType(v.Type())
+	case want.Recv != "":
+		call, ok := e.(*ast.CallExpr)
+		if !ok || len(call.Args) != 0 {
+			return false
+		}
+		sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "Context" {
+			return false
+		}
+		x, ok := ast.Unparen(sel.X).(*ast.Ident)
+		return ok && p.Info.Uses[x] == src.v
+	}
+	return false
+}
+
+// ctxHasGoto reports whether the function n contains a goto statement.
+func ctxHasGoto(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if b, ok := n.(*ast.BranchStmt); ok && b.Tok == token.GOTO {
+			found = true
+		}
+		return !found
+	})
+	return found
 }

@@ -252,6 +252,13 @@ fix, the reason naming the edge case):
   dot-imported name, and a dot-imported or hidden net or net/http where
   the fix would have to write new names of it: the context form must mean
   the standard one.
+- An http.NewRequest whose request gets the context in scope before it
+  is sent: req.WithContext(ctx) or req.Clone(ctx) (also as
+  req = req.WithContext(ctx)), every other use being a field of the
+  request (req.Header.Set...) or AddCookie, SetBasicAuth, SetPathValue.
+  The request that goes out carries ctx already. (A helper of another
+  function that calls WithContext is not followed: that call is still
+  fixed, which is harmless.)
 - Functions without a context: see ctx-threading.`,
 	},
 })
