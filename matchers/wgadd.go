@@ -142,6 +142,9 @@ func wgAddsIn(p *Pass, gc, lc inspector.Cursor) []Finding {
 			if countedBefore(p.Info, calls, wc) {
 				continue
 			}
+			if startsNext(sc) || waitsAfter(p.Info, lit, wc) {
+				continue
+			}
 		}
 		recv := types.ExprString(wc.recv)
 		fd := Finding{
@@ -165,6 +168,77 @@ func wgAddsIn(p *Pass, gc, lc inspector.Cursor) []Finding {
 		out = append(out, fd)
 	}
 	return out
+}
+
+// startsNext reports whether the statement at sc (an Add) is followed, past
+// other Adds, by a statement that starts a goroutine through a helper: a
+// call that takes a function literal (srv.startGoRoutine(func() {...})),
+// the way a go statement right after the Add does. The Add then counts that
+// goroutine, not the one it runs in.
+func startsNext(sc inspector.Cursor) bool {
+	for next, ok := sc.NextSibling(); ok; next, ok = next.NextSibling() {
+		if es, ok := next.Node().(*ast.ExprStmt); ok {
+			if call, ok := es.X.(*ast.CallExpr); ok {
+				if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && sel.Sel.Name == "Add" && !hasFuncLitArg(call) {
+					continue
+				}
+			}
+		}
+		found := false
+		ast.Inspect(next.Node(), func(n ast.Node) bool {
+			if found {
+				return false
+			}
+			if _, ok := n.(*ast.FuncLit); ok {
+				return false // its body runs elsewhere
+			}
+			if call, ok := n.(*ast.CallExpr); ok && hasFuncLitArg(call) {
+				found = true
+			}
+			return true
+		})
+		return found
+	}
+	return false
+}
+
+func hasFuncLitArg(call *ast.CallExpr) bool {
+	for _, a := range call.Args {
+		if _, ok := ast.Unparen(a).(*ast.FuncLit); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// waitsAfter reports whether the goroutine's own body (not a nested
+// literal) calls Wait on the Add's WaitGroup after the Add: the Add happens
+// before that Wait, and a goroutine does not wait for itself.
+func waitsAfter(info *types.Info, lit *ast.FuncLit, wc wgCall) bool {
+	found := false
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		call, ok := n.(*ast.CallExpr)
+		if !ok || call.Pos() <= wc.call.Pos() {
+			return true
+		}
+		sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
+			if fn, ok := s.Obj().(*types.Func); ok && fn.Origin() == waitGroupMethod(fn, "Wait") && sameRef(info, sel.X, wc.recv) {
+				found = true
+			}
+		}
+		return true
+	})
+	return found
 }
 
 // waitGroupCall reports whether call is a call of (*sync.WaitGroup).Add or
