@@ -1335,6 +1335,7 @@ func (a *ctAnalysis) review(g *ctGroup) string {
 		}
 		notes = append(notes, "changes "+what+": callers in other modules must pass a context")
 	}
+	notes = append(notes, a.detachNotes(g)...)
 	seen := map[string]bool{}
 	for _, t := range g.targets {
 		if t.variant != nil && t.variant.review != "" && !seen[t.what] {
@@ -1399,4 +1400,225 @@ func ctNilDefault(s *ctSite, F *ctFunc) bool {
 		}
 	}
 	return false
+}
+
+// detachNotes says, for each call on the group's chains, why the caller may
+// need the callee's work to outlive the context it now passes: the result
+// is shared with other callers (ctShared), or the call is cleanup on an
+// error or cancellation path (ctErrorPath). These make the fix review-tier.
+func (a *ctAnalysis) detachNotes(g *ctGroup) []string {
+	var notes []string
+	for _, s := range a.sites {
+		if !s.chain || s.from == nil || s.callee == nil || !g.funcs[s.callee] ||
+			!(g.funcs[s.from] || g.roots[s.from]) {
+			continue
+		}
+		info := s.file.pp.Info
+		rel := s.from.file.pp.Pkg
+		caller, callee := a.display(s.from, rel), a.display(s.callee, rel)
+		if where := ctShared(info, s.from.node, s.cur); where != "" {
+			notes = append(notes, fmt.Sprintf("%s stores what %s returns where other callers share it (%s): one caller's cancellation now fails them all", caller, callee, where))
+		}
+		if check := ctErrorPath(info, s.cur); check != "" {
+			notes = append(notes, fmt.Sprintf("%s calls %s after %s (%s): a cleanup there may have to run after the context is done, and now gets it", caller, callee, check, a.pos(s.call.Pos())))
+		}
+	}
+	for _, t := range g.targets {
+		if check := ctErrorPath(t.site.file.pp.Info, t.site.cur); check != "" {
+			notes = append(notes, fmt.Sprintf("%s in %s runs after %s (%s): a cleanup there may have to run after the context is done, and now gets it", t.what, a.display(t.in, t.in.file.pp.Pkg), check, a.pos(t.site.call.Pos())))
+		}
+	}
+	return notes
+}
+
+// ctRoot returns the variable at the root of an lvalue or address:
+// x in x, x.f, x[i], *x, &x.f; nil for anything else.
+func ctRoot(info *types.Info, e ast.Expr) *types.Var {
+	for {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.SelectorExpr:
+			if _, ok := info.Selections[x]; !ok {
+				id := x.Sel // a qualified package variable pkg.V
+				v, _ := info.Uses[id].(*types.Var)
+				return v
+			}
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.UnaryExpr:
+			if x.Op != token.AND {
+				return nil
+			}
+			e = x.X
+		case *ast.Ident:
+			return ctxVarOf(info, x)
+		default:
+			return nil
+		}
+	}
+}
+
+// ctSharedDest says where a store to e outlives the function fn and is
+// seen by other callers: under a package variable, or in a map element
+// reached from a variable not declared in fn's body (a field of the
+// receiver, a parameter). "" for a local.
+func ctSharedDest(info *types.Info, fn ast.Node, e ast.Expr) string {
+	v := ctRoot(info, e)
+	if v == nil {
+		return ""
+	}
+	if v.Pkg() != nil && v.Parent() == v.Pkg().Scope() {
+		return "package variable " + v.Name()
+	}
+	body := ctxFuncBody(fn)
+	local := body != nil && v.Pos() >= body.Pos() && v.Pos() < body.End()
+	if local {
+		return ""
+	}
+	for x := e; ; {
+		switch y := ast.Unparen(x).(type) {
+		case *ast.SelectorExpr:
+			x = y.X
+			continue
+		case *ast.StarExpr:
+			x = y.X
+			continue
+		case *ast.IndexExpr:
+			if _, ok := info.TypeOf(y.X).Underlying().(*types.Map); ok {
+				return "a map reached from " + v.Name()
+			}
+			x = y.X
+			continue
+		}
+		return ""
+	}
+}
+
+// ctShared reports where the result of the call at c, in function fn,
+// goes to be shared with other callers (an in-flight table, a cache, a
+// memoized value): the call's results are assigned to a shared place
+// (ctSharedDest), or to a variable (or a field of one) that fn stores in a
+// shared place. "" when it does not.
+func ctShared(info *types.Info, fn ast.Node, c inspector.Cursor) string {
+	for c.ParentEdgeKind() == edge.ParenExpr_X {
+		c = c.Parent()
+	}
+	var lhs []ast.Expr
+	switch c.ParentEdgeKind() {
+	case edge.AssignStmt_Rhs:
+		lhs = c.Parent().Node().(*ast.AssignStmt).Lhs
+	case edge.ValueSpec_Values:
+		for _, n := range c.Parent().Node().(*ast.ValueSpec).Names {
+			lhs = append(lhs, n)
+		}
+	default:
+		return ""
+	}
+	vars := map[*types.Var]bool{}
+	for _, l := range lhs {
+		if where := ctSharedDest(info, fn, l); where != "" {
+			return where
+		}
+		if v := ctRoot(info, l); v != nil {
+			vars[v] = true
+		}
+	}
+	if len(vars) == 0 {
+		return ""
+	}
+	// One hop: cache[k] = v, inflight.m[id] = c (c.val = f(...)), x.p = &v.
+	where := ""
+	ast.Inspect(fn, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || where != "" {
+			return where == ""
+		}
+		for i, r := range as.Rhs {
+			if v := ctRoot(info, r); v == nil || !vars[v] || i >= len(as.Lhs) || len(as.Lhs) != len(as.Rhs) {
+				continue
+			}
+			if w := ctSharedDest(info, fn, as.Lhs[i]); w != "" {
+				where = w
+			}
+		}
+		return true
+	})
+	return where
+}
+
+// ctErrorPath says which check the call at c runs after, when it sits in
+// the body of an if whose condition tests an error against nil or calls a
+// context's Err, or in a select case that receives from a context's Done:
+// the error or cancellation may be the context's own. "" otherwise.
+func ctErrorPath(info *types.Info, c inspector.Cursor) string {
+	for ; c.Valid(); c = c.Parent() {
+		switch c.Node().(type) {
+		case *ast.FuncDecl, *ast.FuncLit:
+			return ""
+		}
+		switch c.ParentEdgeKind() {
+		case edge.IfStmt_Body:
+			cond := c.Parent().Node().(*ast.IfStmt).Cond
+			if ctErrCheck(info, cond) {
+				return "an error check"
+			}
+		case edge.CommClause_Body:
+			if comm := c.Parent().Node().(*ast.CommClause).Comm; comm != nil && ctDoneRecv(info, comm) {
+				return "a cancellation check"
+			}
+		}
+	}
+	return ""
+}
+
+func ctErrCheck(info *types.Info, cond ast.Expr) bool {
+	errType := types.Universe.Lookup("error").Type()
+	found := false
+	ast.Inspect(cond, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.BinaryExpr:
+			if n.Op == token.NEQ {
+				for _, p := range [][2]ast.Expr{{n.X, n.Y}, {n.Y, n.X}} {
+					t := info.TypeOf(p[0])
+					if t != nil && types.Identical(t, errType) && info.Types[p[1]].IsNil() {
+						found = true
+					}
+				}
+			}
+		case *ast.CallExpr:
+			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && sel.Sel.Name == "Err" && isContextType(info.TypeOf(sel.X)) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+func ctDoneRecv(info *types.Info, comm ast.Stmt) bool {
+	var x ast.Expr
+	switch s := comm.(type) {
+	case *ast.ExprStmt:
+		x = s.X
+	case *ast.AssignStmt:
+		if len(s.Rhs) == 1 {
+			x = s.Rhs[0]
+		}
+	}
+	u, ok := ast.Unparen(x).(*ast.UnaryExpr)
+	if !ok || u.Op != token.ARROW {
+		return false
+	}
+	call, ok := ast.Unparen(u.X).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "Done" && isContextType(info.TypeOf(sel.X))
 }

@@ -72,15 +72,30 @@ At --tier review (review-tier fixes, each naming its edge case):
   connection, once made, does not depend on it; the request stops, and
   so does reading the response body, which is therefore followed like any
   value made with the context.
+- Chains through work shared between callers: a function on the chain
+  stores what a changed function returns under a package variable, or in
+  a map element reached from its receiver or a parameter (an in-flight
+  table, a memo cache), directly or through a local variable it then
+  stores there. Edge case: the shared computation now runs with the first
+  caller's context, and that caller's cancellation fails (or is cached
+  for) every other caller waiting on it.
+- Chains through cleanup: a call on the chain (or the
+  context.Background() itself) in the body of an if that tests an error
+  against nil or calls ctx.Err(), or in a select case receiving from
+  ctx.Done(). Edge case: when the error is the cancellation, the cleanup
+  (a rollback, a compensating write) now starts with a context that is
+  already done and does not run.
 At the safe tier these are reported without a fix, and no chain is
 threaded only for them.
 
 Behaviour changes only where it is meant to: when the root's context is
 cancelled or its deadline passes, the downstream work now stops with the
 context's error instead of running on. Values (trace IDs) now flow down.
-Review the one edge case this brings: a function on a chain that caches
-what it computes (a memoized probe, a lookup cache shared across
-requests) may now cache a failure caused by one caller's cancellation.`,
+Review the one edge case the recognised shapes above do not catch: a
+function on a chain that caches what it computes some other way (a
+memoized probe in a struct the caller does not own) may now cache a
+failure caused by one caller's cancellation. (sync.Once.Do, singleflight
+Do and other callbacks are never on a chain.)`,
 		Wrong: `func serve(w http.ResponseWriter, r *http.Request) {
 	u, err := load(r.URL.Query().Get("id"))
 	...
