@@ -103,6 +103,7 @@ type ctAnalysis struct {
 	ignored   map[string][]*ast.File // directory → its Go files this load did not include
 	ifaces    map[string]bool        // interface method names (pkgpath.name when unexported)
 	linknames map[string]bool        // names in //go:linkname and //export directives
+	converted map[string]bool        // convertedToIface by the type's ObjectKey
 	out       map[*ctFunc][]*ctSite  // sites by the function whose context they use
 }
 
@@ -424,8 +425,18 @@ func ctTestFile(name string) bool { return strings.HasSuffix(name, "_test.go") }
 
 // isAPI reports whether fn is public API: exported, declared outside test
 // files, in a package other modules may import.
+//
+// A method of an unexported type that no exported declaration mentions
+// (hiddenType) is not API: other packages can call it only through an
+// interface, which ifaceMethod checks.
 func (a *ctAnalysis) isAPI(fn *ctFunc) bool {
-	return fn.obj != nil && fn.obj.Exported() && !ctTestFile(fn.file.name) && ctAPIPackage(fn.file.pp.Pkg)
+	if fn.obj == nil || !fn.obj.Exported() || ctTestFile(fn.file.name) || !ctAPIPackage(fn.file.pp.Pkg) {
+		return false
+	}
+	if tn := recvTypeName(fn.obj); tn != nil && a.hiddenType(tn) {
+		return false
+	}
+	return true
 }
 
 // ctAPIPackage reports whether other modules may import pkg: not a main
@@ -501,10 +512,45 @@ func (a *ctAnalysis) ifaceMethod(m *types.Func) bool {
 			}
 		}
 	}
+	named := a.ifaces[m.Pkg().Path()+"."+m.Name()]
 	if m.Exported() {
-		return a.ifaces[m.Name()]
+		named = a.ifaces[m.Name()]
 	}
-	return a.ifaces[m.Pkg().Path()+"."+m.Name()]
+	if !named {
+		return false
+	}
+	for _, n := range ctDynamicMethods {
+		if m.Name() == n {
+			return true // conventional names (String, Error...): kept as they are
+		}
+	}
+	// A type other packages cannot hold whose values are never converted
+	// to an interface (in the loaded files, nor named in files of other
+	// build configurations) implements nothing, whatever its methods' names.
+	tn := recvTypeName(m)
+	return !a.hiddenType(tn) || a.convertedToIface(tn) || a.namedInOtherBuilds(tn)
+}
+
+// namedInOtherBuilds reports whether a file of tn's directory and package
+// that this load did not include mentions tn's name.
+func (a *ctAnalysis) namedInOtherBuilds(tn *types.TypeName) bool {
+	dir := filepath.Dir(a.fset.PositionFor(tn.Pos(), false).Filename)
+	for _, f := range a.ignoredIn(dir) {
+		if f.Name.Name != tn.Pkg().Name() {
+			continue
+		}
+		found := false
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && id.Name == tn.Name() {
+				found = true
+			}
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // linknamed reports whether name appears in a //go:linkname or //export
@@ -1621,4 +1667,430 @@ func ctDoneRecv(info *types.Info, comm ast.Stmt) bool {
 	}
 	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 	return ok && sel.Sel.Name == "Done" && isContextType(info.TypeOf(sel.X))
+}
+
+// recvTypeName returns the type name of a method's receiver, nil for a
+// function.
+func recvTypeName(m *types.Func) *types.TypeName {
+	sig, ok := m.Type().(*types.Signature)
+	if !ok || sig.Recv() == nil {
+		return nil
+	}
+	t := types.Unalias(sig.Recv().Type())
+	if p, ok := t.(*types.Pointer); ok {
+		t = types.Unalias(p.Elem())
+	}
+	if n, ok := t.(*types.Named); ok {
+		return n.Origin().Obj()
+	}
+	return nil
+}
+
+// hiddenType reports whether the unexported package-level type tn is
+// hidden from other packages: no exported declaration of its package
+// (function, variable, constant, exported type with its exported fields,
+// embedded fields and exported methods, alias) mentions it, so no other
+// package can hold a value of it except through an interface.
+func (a *ctAnalysis) hiddenType(tn *types.TypeName) bool {
+	if tn == nil || tn.Exported() || tn.Pkg() == nil || tn.Parent() != tn.Pkg().Scope() {
+		return false
+	}
+	pkg := tn.Pkg()
+	found := false
+	seen := map[types.Type]bool{}
+	var walk func(t types.Type)
+	walk = func(t types.Type) {
+		if t == nil || found || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.Alias:
+			walk(types.Unalias(t))
+		case *types.Named:
+			if t.Origin().Obj() == tn {
+				found = true
+				return
+			}
+			if ta := t.TypeArgs(); ta != nil {
+				for i := range ta.Len() {
+					walk(ta.At(i))
+				}
+			}
+			if t.Obj().Pkg() != pkg {
+				return
+			}
+			walk(t.Underlying())
+			for i := range t.NumMethods() {
+				if m := t.Method(i); m.Exported() {
+					walk(m.Type())
+				}
+			}
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Chan:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Struct:
+			for i := range t.NumFields() {
+				if f := t.Field(i); f.Exported() || f.Embedded() {
+					walk(f.Type())
+				}
+			}
+		case *types.Signature:
+			walk(t.Params())
+			walk(t.Results())
+			if tp := t.TypeParams(); tp != nil {
+				for i := range tp.Len() {
+					walk(tp.At(i).Constraint())
+				}
+			}
+		case *types.Tuple:
+			for i := range t.Len() {
+				walk(t.At(i).Type())
+			}
+		case *types.Interface:
+			for i := range t.NumEmbeddeds() {
+				walk(t.EmbeddedType(i))
+			}
+			for i := range t.NumExplicitMethods() {
+				walk(t.ExplicitMethod(i).Type())
+			}
+		case *types.TypeParam:
+			walk(t.Constraint())
+		case *types.Union:
+			for i := range t.Len() {
+				walk(t.Term(i).Type())
+			}
+		}
+	}
+	sc := pkg.Scope()
+	for _, name := range sc.Names() {
+		obj := sc.Lookup(name)
+		if !obj.Exported() {
+			continue
+		}
+		if n, ok := obj.(*types.TypeName); ok && !n.IsAlias() {
+			if named, ok := n.Type().(*types.Named); ok {
+				// An exported type: its structure and exported methods.
+				seen[named] = true
+				walk(named.Underlying())
+				for i := range named.NumMethods() {
+					if m := named.Method(i); m.Exported() {
+						walk(m.Type())
+					}
+				}
+				continue
+			}
+		}
+		walk(obj.Type())
+		if found {
+			return false
+		}
+	}
+	return !found
+}
+
+// convertedToIface reports whether a value of a type containing the
+// package-level type tn (tn, *tn, a slice, map or struct of its package
+// holding one...) is converted to an interface type anywhere in the loaded
+// variants of tn's package, or flows somewhere this check does not
+// understand. Only these values can have their methods called through an
+// interface (or by reflection on an interface value: json.Marshal...). Use
+// it only for types hidden from other packages (hiddenType).
+func (a *ctAnalysis) convertedToIface(tn *types.TypeName) bool {
+	key := ObjectKey(a.fset, tn)
+	if v, ok := a.converted[key]; ok {
+		return v
+	}
+	res := false
+	for _, pp := range a.prog.Packages {
+		if res {
+			break
+		}
+		if pp.Pkg.Path() != tn.Pkg().Path() {
+			continue
+		}
+		vt, ok := pp.Pkg.Scope().Lookup(tn.Name()).(*types.TypeName)
+		if !ok || ObjectKey(a.fset, vt) != key {
+			res = true // a variant that does not declare it as we know it
+			break
+		}
+		info := pp.Info
+		memo := map[types.Type]bool{}
+		contains := func(t types.Type) bool { return ctContains(t, vt, memo) }
+		for _, f := range pp.Files {
+			for c := range inspector.New([]*ast.File{f}).Root().Preorder() {
+				e, ok := c.Node().(ast.Expr)
+				if !ok {
+					continue
+				}
+				tv, ok := info.Types[e]
+				if !ok || tv.IsType() || tv.Type == nil || !contains(tv.Type) {
+					continue
+				}
+				if !ctNoIfaceUse(info, c, contains) {
+					res = true
+					break
+				}
+			}
+			if res {
+				break
+			}
+		}
+	}
+	if a.converted == nil {
+		a.converted = map[string]bool{}
+	}
+	a.converted[key] = res
+	return res
+}
+
+// ctContains reports whether a value of type t holds a value of the named
+// type tn: t is tn, or a pointer, slice, array, map, channel, struct or
+// tuple with such parts, or a named type of tn's package whose underlying
+// type has one, or a generic instance with such a type argument.
+func ctContains(t types.Type, tn *types.TypeName, memo map[types.Type]bool) bool {
+	if v, ok := memo[t]; ok {
+		return v
+	}
+	memo[t] = false // cycles
+	r := false
+	switch t := t.(type) {
+	case *types.Alias:
+		r = ctContains(types.Unalias(t), tn, memo)
+	case *types.Named:
+		if t.Origin().Obj() == tn {
+			r = true
+			break
+		}
+		if ta := t.TypeArgs(); ta != nil {
+			for i := range ta.Len() {
+				r = r || ctContains(ta.At(i), tn, memo)
+			}
+		}
+		if !r && t.Obj().Pkg() == tn.Pkg() {
+			r = ctContains(t.Underlying(), tn, memo)
+		}
+	case *types.Pointer:
+		r = ctContains(t.Elem(), tn, memo)
+	case *types.Slice:
+		r = ctContains(t.Elem(), tn, memo)
+	case *types.Array:
+		r = ctContains(t.Elem(), tn, memo)
+	case *types.Chan:
+		r = ctContains(t.Elem(), tn, memo)
+	case *types.Map:
+		r = ctContains(t.Key(), tn, memo) || ctContains(t.Elem(), tn, memo)
+	case *types.Struct:
+		for i := range t.NumFields() {
+			r = r || ctContains(t.Field(i).Type(), tn, memo)
+		}
+	case *types.Tuple:
+		for i := range t.Len() {
+			r = r || ctContains(t.At(i).Type(), tn, memo)
+		}
+	}
+	memo[t] = r
+	return r
+}
+
+// ctNoIfaceUse reports whether the expression at c, whose value holds the
+// type in question, is used without converting it to an interface: a
+// field or method selected from it, dereferenced or addressed (those
+// results are checked on their own), compared, indexed, ranged over,
+// assigned or passed or returned or stored where a non-interface type is
+// expected. Any other use counts as a conversion.
+func ctNoIfaceUse(info *types.Info, c inspector.Cursor, contains func(types.Type) bool) bool {
+	for c.ParentEdgeKind() == edge.ParenExpr_X {
+		c = c.Parent()
+	}
+	e := c.Node().(ast.Expr)
+	// into says whether a value of type v stored where type t is expected
+	// converts a part holding the type to an interface.
+	into := func(t, v types.Type) bool {
+		if t == nil {
+			return false // _
+		}
+		if tt, ok := v.(*types.Tuple); ok {
+			_ = tt
+			return true // handled by the callers
+		}
+		return types.IsInterface(t)
+	}
+	ok := func(t types.Type) bool { return !into(t, info.TypeOf(e)) }
+	// tuple checks a multi-value e against the expected types.
+	tuple := func(expected func(i int) types.Type) bool {
+		tt, _ := info.TypeOf(e).(*types.Tuple)
+		if tt == nil {
+			return false
+		}
+		for i := range tt.Len() {
+			t := expected(i)
+			if contains(tt.At(i).Type()) && (t == nil || types.IsInterface(t)) {
+				return false
+			}
+		}
+		return true
+	}
+	switch c.ParentEdgeKind() {
+	case edge.SelectorExpr_X, edge.StarExpr_X, edge.UnaryExpr_X, edge.BinaryExpr_X, edge.BinaryExpr_Y,
+		edge.IndexExpr_X, edge.IndexListExpr_X, edge.SliceExpr_X, edge.RangeStmt_X, edge.AssignStmt_Lhs,
+		edge.IncDecStmt_X, edge.ExprStmt_X, edge.CallExpr_Fun, edge.SendStmt_Chan, edge.SwitchStmt_Tag,
+		edge.CaseClause_List, edge.RangeStmt_Key, edge.RangeStmt_Value:
+		return true
+	case edge.IndexExpr_Index:
+		if m, isMap := info.TypeOf(c.Parent().Node().(*ast.IndexExpr).X).Underlying().(*types.Map); isMap {
+			return ok(m.Key())
+		}
+		return true
+	case edge.AssignStmt_Rhs:
+		as := c.Parent().Node().(*ast.AssignStmt)
+		if len(as.Lhs) != len(as.Rhs) {
+			return tuple(func(i int) types.Type {
+				if i >= len(as.Lhs) {
+					return nil
+				}
+				if id, isID := as.Lhs[i].(*ast.Ident); isID && id.Name == "_" {
+					return types.Typ[types.Invalid]
+				}
+				return info.TypeOf(as.Lhs[i])
+			})
+		}
+		l := as.Lhs[c.ParentEdgeIndex()]
+		if id, isID := l.(*ast.Ident); isID && id.Name == "_" {
+			return true
+		}
+		return ok(info.TypeOf(l))
+	case edge.ValueSpec_Values:
+		vs := c.Parent().Node().(*ast.ValueSpec)
+		typeOf := func(i int) types.Type {
+			if i >= len(vs.Names) {
+				return nil
+			}
+			if vs.Names[i].Name == "_" && vs.Type == nil {
+				return types.Typ[types.Invalid]
+			}
+			if obj := info.Defs[vs.Names[i]]; obj != nil {
+				return obj.Type()
+			}
+			return info.TypeOf(vs.Type)
+		}
+		if len(vs.Names) != len(vs.Values) {
+			return tuple(typeOf)
+		}
+		return ok(typeOf(c.ParentEdgeIndex()))
+	case edge.CallExpr_Args:
+		call := c.Parent().Node().(*ast.CallExpr)
+		if tv, isT := info.Types[call.Fun]; isT && tv.IsType() {
+			return ok(tv.Type) // a conversion
+		}
+		sig, isSig := info.TypeOf(call.Fun).(*types.Signature)
+		if !isSig {
+			return false
+		}
+		param := func(i int) types.Type {
+			n := sig.Params().Len()
+			switch {
+			case sig.Variadic() && i >= n-1:
+				s := sig.Params().At(n - 1).Type()
+				if call.Ellipsis.IsValid() {
+					return s
+				}
+				if sl, isSl := s.Underlying().(*types.Slice); isSl {
+					return sl.Elem()
+				}
+				return nil
+			case i < n:
+				return sig.Params().At(i).Type()
+			}
+			return nil
+		}
+		if _, isTuple := info.TypeOf(e).(*types.Tuple); isTuple {
+			return tuple(param)
+		}
+		t := param(c.ParentEdgeIndex())
+		return t != nil && ok(t)
+	case edge.ReturnStmt_Results:
+		var sig *types.Signature
+		for f := c.Parent(); f.Valid(); f = f.Parent() {
+			switch fn := f.Node().(type) {
+			case *ast.FuncLit:
+				sig, _ = info.TypeOf(fn).(*types.Signature)
+			case *ast.FuncDecl:
+				if obj, isF := info.Defs[fn.Name].(*types.Func); isF {
+					sig, _ = obj.Type().(*types.Signature)
+				}
+			default:
+				continue
+			}
+			break
+		}
+		if sig == nil {
+			return false
+		}
+		if _, isTuple := info.TypeOf(e).(*types.Tuple); isTuple {
+			return tuple(func(i int) types.Type {
+				if i < sig.Results().Len() {
+					return sig.Results().At(i).Type()
+				}
+				return nil
+			})
+		}
+		i := c.ParentEdgeIndex()
+		return i < sig.Results().Len() && ok(sig.Results().At(i).Type())
+	case edge.CompositeLit_Elts:
+		lit := c.Parent().Node().(*ast.CompositeLit)
+		switch u := info.TypeOf(lit).Underlying().(type) {
+		case *types.Slice:
+			return ok(u.Elem())
+		case *types.Array:
+			return ok(u.Elem())
+		case *types.Struct:
+			if i := c.ParentEdgeIndex(); i < u.NumFields() {
+				return ok(u.Field(i).Type())
+			}
+		}
+		return false
+	case edge.KeyValueExpr_Key, edge.KeyValueExpr_Value:
+		kv := c.Parent()
+		if kv.ParentEdgeKind() != edge.CompositeLit_Elts {
+			return false
+		}
+		lit := kv.Parent().Node().(*ast.CompositeLit)
+		key := c.ParentEdgeKind() == edge.KeyValueExpr_Key
+		switch u := info.TypeOf(lit).Underlying().(type) {
+		case *types.Map:
+			if key {
+				return ok(u.Key())
+			}
+			return ok(u.Elem())
+		case *types.Slice:
+			return key || ok(u.Elem())
+		case *types.Array:
+			return key || ok(u.Elem())
+		case *types.Struct:
+			if key {
+				return true
+			}
+			if id, isID := kv.Node().(*ast.KeyValueExpr).Key.(*ast.Ident); isID {
+				if f, isVar := info.Uses[id].(*types.Var); isVar {
+					return ok(f.Type())
+				}
+			}
+		}
+		return false
+	case edge.SendStmt_Value:
+		if ch, isCh := info.TypeOf(c.Parent().Node().(*ast.SendStmt).Chan).Underlying().(*types.Chan); isCh {
+			return ok(ch.Elem())
+		}
+		return false
+	}
+	return false
 }

@@ -141,11 +141,21 @@ func load(ctx context.Context, id string) (*user, error) {
 - Functions are changed only when their signature is theirs to change:
   not exported API of an importable package (not main, not under
   internal/) except at --tier review, not main, init or a test function,
-  not a method that may implement an interface (of the loaded program or
-  a package it imports; an interface and its implementations are never
-  changed), not a function used as a value (callback, variable, method
+  not a method that may implement an interface (some interface of the
+  loaded program or a package it imports has a method of its name; an
+  interface and its implementations are never changed), not a function used as a value (callback, variable, method
   value), named in a //go:linkname or //export directive, or referenced by
   a file this run does not rewrite (generated, another GOOS or build tag).
+  An exported method of an unexported type that no exported declaration
+  of its package mentions (no exported function, variable, field,
+  embedded field or alias hands one out) is not API; and when no value
+  holding that type (the type, a pointer, a slice, a struct of its
+  package with one...) is converted to an interface in its package
+  (assigned, passed, returned or stored where an interface, such as
+  fmt.Println's ...any, is expected) nor named in a file of another build
+  configuration, it implements no interface either, whatever its methods'
+  names (except the conventional String, Error, Close, Unwrap... that the
+  standard library looks up at run time, which stay blocked).
   A chain blocked by such a function is reported without a fix, naming it.
 - Only static calls are followed: no interface dispatch, no function
   values. Recursive and generic functions are followed.
