@@ -84,6 +84,7 @@ func CtxThreadingWith(p *Program, opts CtxThreadingOptions) []Finding {
 	if len(a.targets) == 0 {
 		return nil
 	}
+	a.requestRoots()
 	a.keeper = &ctxKeeper{lookup: a.lookupDecl}
 	return a.run()
 }
@@ -2093,4 +2094,67 @@ func ctNoIfaceUse(info *types.Info, c inspector.Cursor, contains func(types.Type
 		return false
 	}
 	return false
+}
+
+// requestRoots makes a root of each function without a context that has
+// an *http.Request parameter r and is called only (every reference a
+// call, each one using its caller's context: not deferred, not in a
+// goroutine left running) by request roots passing their own request as
+// r: there r.Context() is the context the caller would pass, so the
+// function keeps its signature and uses r.Context(). Repeated, so that
+// such functions may call one another.
+func (a *ctAnalysis) requestRoots() {
+	keys := make([]string, 0, len(a.funcs))
+	for k := range a.funcs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for changed := true; changed; {
+		changed = false
+		for _, k := range keys {
+			F := a.funcs[k]
+			if F.src.kind != ctxNone || F.obj == nil || F.value != "" || len(F.refs) == 0 {
+				continue
+			}
+			fd, ok := F.node.(*ast.FuncDecl)
+			if !ok || fd.Type.Params == nil {
+				continue
+			}
+			info := F.file.pp.Info
+			idx, i := -1, 0
+			var req *types.Var
+			for _, field := range fd.Type.Params.List {
+				n := max(len(field.Names), 1)
+				if tv, ok := info.Types[field.Type]; ok && req == nil && isPointerTo(tv.Type, "net/http", "Request") {
+					for j, name := range field.Names {
+						if v, ok := info.Defs[name].(*types.Var); ok && name.Name != "_" {
+							req, idx = v, i+j
+							break
+						}
+					}
+				}
+				i += n
+			}
+			if req == nil || F.obj.Type().(*types.Signature).Variadic() {
+				continue
+			}
+			all := true
+			for _, s := range F.refs {
+				c := s.from
+				if !s.uses || c == nil || c.src.kind != ctxRequest || idx >= len(s.call.Args) {
+					all = false
+					break
+				}
+				id, ok := ast.Unparen(s.call.Args[idx]).(*ast.Ident)
+				if !ok || s.file.pp.Info.Uses[id] != c.src.v {
+					all = false
+					break
+				}
+			}
+			if all {
+				F.src = ctxSource{kind: ctxRequest, v: req}
+				changed = true
+			}
+		}
+	}
 }

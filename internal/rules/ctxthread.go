@@ -43,7 +43,10 @@ chain passes its new ctx, a caller that has a context passes it, and a
 caller without one passes context.TODO() — a visible marker for the next
 step that behaves exactly like context.Background(). In an HTTP handler
 the root context is r.Context(), bound once (ctx := r.Context()) when it is
-used more than once; in a test it is t.Context(). A go statement on a chain
+used more than once; in a test it is t.Context(). A function that takes
+an *http.Request r and is called only by handlers passing their own
+request as r is a root too: it keeps its signature and uses r.Context(),
+which is what its callers would pass. A go statement on a chain
 passes ctx into the goroutine when the function waits for it
 (sync.WaitGroup.Wait, errgroup.Group.Wait); a goroutine it does not wait for
 gets context.TODO(). A fix edits files of several packages at once and is
