@@ -767,6 +767,9 @@ func CtxVariants(p *Pass) []Finding {
 		if fn.FullName() == "net/http.NewRequest" && ctxRequestGetsCtx(p, cur, site.fn, site.src) {
 			continue // req.WithContext(ctx) before it is sent: it carries ctx
 		}
+		if fn.FullName() == "net/http.NewRequest" && ctxRequestNotSent(p, cur, site.fn) {
+			continue // served to a handler under test, never sent by a client
+		}
 		arg := site.src.expr()
 		fd := Finding{Pos: call.Pos(), End: call.End(),
 			Message: fmt.Sprintf("%s ignores the context in scope (%s)", ctxVariantDisplay(fn), arg)}
@@ -992,4 +995,73 @@ func ctxHasGoto(n ast.Node) bool {
 		return !found
 	})
 	return found
+}
+
+// ctxRequestNotSent reports whether the request made by the http.NewRequest
+// call at callC never reaches a client in the function at fnC: it is
+// assigned to a variable of the function, and every use of that variable
+// is a field of the request, a method that does not send it, or the
+// request argument of a handler call (a function or method taking an
+// http.ResponseWriter and the *http.Request: hello(w, r), h.ServeHTTP(w,
+// r)) — a test serving it to a handler. Nothing goes over the network.
+func ctxRequestNotSent(p *Pass, callC, fnC inspector.Cursor) bool {
+	if callC.ParentEdgeKind() != edge.AssignStmt_Rhs {
+		return false
+	}
+	as := callC.Parent().Node().(*ast.AssignStmt)
+	if len(as.Rhs) != 1 || len(as.Lhs) != 2 {
+		return false
+	}
+	id, ok := as.Lhs[0].(*ast.Ident)
+	if !ok {
+		return false
+	}
+	v := ctxVarOf(p.Info, id)
+	fn := fnC.Node()
+	if v == nil || v.Pos() < fn.Pos() || v.Pos() >= fn.End() {
+		return false
+	}
+	for c := range fnC.Preorder((*ast.Ident)(nil)) {
+		u := c.Node().(*ast.Ident)
+		if u == id || ctxVarOf(p.Info, u) != v {
+			continue
+		}
+		switch c.ParentEdgeKind() {
+		case edge.SelectorExpr_X:
+			sel := c.Parent().Node().(*ast.SelectorExpr)
+			s, ok := p.Info.Selections[sel]
+			if !ok {
+				return false
+			}
+			if s.Kind() == types.FieldVal {
+				continue
+			}
+			if s.Kind() != types.MethodVal || c.Parent().ParentEdgeKind() != edge.CallExpr_Fun || !ctxReqNoSend[sel.Sel.Name] {
+				return false
+			}
+		case edge.CallExpr_Args:
+			call := c.Parent().Node().(*ast.CallExpr)
+			sig, ok := p.Info.TypeOf(call.Fun).Underlying().(*types.Signature)
+			if !ok || call.Ellipsis.IsValid() || sig.Params().Len() != len(call.Args) {
+				return false
+			}
+			if tv := p.Info.Types[call.Fun]; tv.IsType() {
+				return false // a conversion
+			}
+			writer, req := false, false
+			for i := range sig.Params().Len() {
+				t := sig.Params().At(i).Type()
+				writer = writer || isNamedType(t, "net/http", "ResponseWriter")
+				if i == c.ParentEdgeIndex() {
+					req = isPointerTo(t, "net/http", "Request")
+				}
+			}
+			if !writer || !req {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }

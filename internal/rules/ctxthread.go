@@ -287,6 +287,13 @@ fix, the reason naming the edge case):
   The request that goes out carries ctx already. (A helper of another
   function that calls WithContext is not followed: that call is still
   fixed, which is harmless.)
+- An http.NewRequest whose request never reaches a client: every use is
+  a field, AddCookie, SetBasicAuth, SetPathValue, or the request argument
+  of a handler call (a function or method taking an http.ResponseWriter
+  and the *http.Request, such as ServeHTTP) — a test serving it to a
+  handler with an httptest.ResponseRecorder. Nothing goes over the
+  network. (A handler that forwards the request itself, such as
+  httputil.ReverseProxy, is taken as a handler too.)
 - Functions without a context: see ctx-threading.`,
 	},
 })
