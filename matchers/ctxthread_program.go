@@ -33,6 +33,9 @@ const (
 	CtxBind
 	// CtxVariant turns the call at Anchor into its context form (Variant).
 	CtxVariant
+	// CtxRemoveDecl removes the statement at Anchor (*ast.AssignStmt,
+	// `ctx := context.Background()`), whose name the new parameter takes.
+	CtxRemoveDecl
 )
 
 // CtxThreadEdit is the Data of one Edit of a ctx-threading fix.
@@ -1204,9 +1207,19 @@ func (a *ctAnalysis) plan(g *ctGroup, bind bool) {
 	fail := func(why string) { g.why = why }
 	var edits []Edit
 	calls := 0
+	// ctx := context.Background() at the top of a changed function, the
+	// only ctx it has: the parameter takes the name, the statement goes.
+	aliased := map[*ctTarget]bool{}
 	for _, f := range a.sortedFuncs(g.funcs) {
 		fd := f.node.(*ast.FuncDecl)
 		f.name = FreshName(f.file.pass, fd, fd.Body.Lbrace, "ctx")
+		if f.name != "ctx" {
+			if t := a.ctxDecl(g, f); t != nil {
+				f.name = "ctx"
+				aliased[t] = true
+				edits = append(edits, Edit{File: f.file.f, Anchor: t.site.cur.Parent().Node(), Data: CtxThreadEdit{Kind: CtxRemoveDecl}})
+			}
+		}
 		if !f.file.pass.CanQualify(fd.Pos(), "context", "context") {
 			fail("the context package cannot be named in " + filepath.Base(f.file.name))
 			return
@@ -1286,6 +1299,9 @@ func (a *ctAnalysis) plan(g *ctGroup, bind bool) {
 		}
 	}
 	for _, t := range g.targets {
+		if aliased[t] {
+			continue
+		}
 		s := t.site
 		var arg CtxExpr
 		if t.in.src.root() {
@@ -2157,4 +2173,75 @@ func (a *ctAnalysis) requestRoots() {
 			}
 		}
 	}
+}
+
+// ctxDecl returns the target of g in the changed function f that is
+// `ctx := context.Background()` (or TODO()), a statement of f's body
+// itself, when that variable is all the name ctx means in f (every ctx
+// identifier in f is it, no ctx outside f is visible), it is never
+// assigned again, and no comment sits
+// on the statement: the new parameter can take the name ctx and the
+// statement can go, with the same meaning for every use.
+func (a *ctAnalysis) ctxDecl(g *ctGroup, f *ctFunc) *ctTarget {
+	fd := f.node.(*ast.FuncDecl)
+	info := f.file.pp.Info
+	sc := f.file.pass.ScopeAt(fd.Body.Lbrace)
+	if sc == nil {
+		return nil
+	}
+	if _, obj := sc.LookupParent("ctx", fd.Body.Lbrace); obj != nil {
+		return nil // a ctx outside the function (package, import): keep out of its way
+	}
+	for _, t := range g.targets {
+		if t.in != f || t.variant != nil || t.site.cur.ParentEdgeKind() != edge.AssignStmt_Rhs {
+			continue
+		}
+		as := t.site.cur.Parent().Node().(*ast.AssignStmt)
+		if as.Tok != token.DEFINE || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
+			continue
+		}
+		id, ok := as.Lhs[0].(*ast.Ident)
+		if !ok || id.Name != "ctx" {
+			continue
+		}
+		v, ok := info.Defs[id].(*types.Var)
+		if !ok {
+			continue
+		}
+		idx := -1
+		for i, st := range fd.Body.List {
+			if st == as {
+				idx = i
+			}
+		}
+		if idx < 0 || ctAssigned(info, f.cur, v) {
+			continue
+		}
+		from, to := fd.Body.Lbrace, fd.Body.Rbrace
+		if idx > 0 {
+			from = fd.Body.List[idx-1].End()
+		}
+		if idx+1 < len(fd.Body.List) {
+			to = fd.Body.List[idx+1].Pos()
+		}
+		commented := false
+		for _, cg := range f.file.f.Comments {
+			if cg.Pos() < to && cg.End() > from {
+				commented = true
+			}
+		}
+		only := true
+		ast.Inspect(fd, func(n ast.Node) bool {
+			if x, ok := n.(*ast.Ident); ok && x.Name == "ctx" {
+				if obj := info.ObjectOf(x); obj != v {
+					only = false
+				}
+			}
+			return only
+		})
+		if !commented && only {
+			return t
+		}
+	}
+	return nil
 }

@@ -85,6 +85,13 @@ func CtxThreading(f *File, fd matchers.Finding) error {
 		bind.Decs.Before, bind.Decs.After = dst.NewLine, dst.NewLine
 		body.List = append([]dst.Stmt{bind}, body.List...)
 		return nil
+	case matchers.CtxRemoveDecl:
+		stmt, ok := f.Edit.Anchor.(*ast.AssignStmt)
+		if !ok {
+			return fmt.Errorf("ctx-threading: anchor is %T, not an assignment", f.Edit.Anchor)
+		}
+		_, err := f.Remove(stmt)
+		return err
 	case matchers.CtxVariant:
 		call, err := ctxCall(f, f.Edit.Anchor)
 		if err != nil {

@@ -34,7 +34,9 @@ package and linters (contextcheck, noctx) only report; this rule changes
 the whole call chain, across packages.`,
 		Fix: `Adds ctx context.Context as the first parameter of every function on the
 call chains from the roots that have a context down to the function with
-the call (a fresh name — ctx2... — when ctx is taken there), replaces
+the call (a fresh name — ctx2... — when ctx is taken there, unless the
+only ctx is a top-level ctx := context.Background() the fix replaces and
+nothing assigns again: then the parameter is ctx and that line goes), replaces
 context.Background()/TODO() with it (or calls the API's context form:
 http.NewRequestWithContext(ctx, ...), QueryContext(ctx, ...),
 BeginTx(ctx, nil), exec.CommandContext(ctx, ...)), and updates every call
