@@ -132,6 +132,9 @@ type ctFunc struct {
 	value string // a reference that is not a call, when there is one
 	refs  []*ctSite
 	name  string // the new parameter's name, once chosen
+	// derived: a root only for ctx-threading (requestRoots): the file's
+	// own context source (ctxSourceOf, which ctx-variants uses) has none.
+	derived bool
 }
 
 type ctSite struct {
@@ -726,7 +729,7 @@ func (a *ctAnalysis) candidate(t *ctTarget) bool {
 	}
 	t.in = s.from
 	if t.variant != nil {
-		return !s.from.src.root() // ctx-variants' business
+		return !s.from.src.root() || s.from.derived // else ctx-variants' business
 	}
 	if !s.from.src.root() && s.from.obj == nil {
 		return false // a literal called on the spot is transparent; this cannot happen
@@ -2169,6 +2172,7 @@ func (a *ctAnalysis) requestRoots() {
 			}
 			if all {
 				F.src = ctxSource{kind: ctxRequest, v: req}
+				F.derived = true
 				changed = true
 			}
 		}
