@@ -51,6 +51,9 @@ const (
 type ctxSource struct {
 	kind ctxKind
 	v    *types.Var // the parameter (ctx, r or t)
+	// name, when set, is the name a ctx-threading fix gives v, a blank
+	// (_) request parameter of a handler.
+	name string
 }
 
 // root reports whether the function has a context a fix can use.
@@ -64,6 +67,9 @@ func (s ctxSource) expr() CtxExpr {
 	case ctxParam:
 		return CtxExpr{Ident: s.v.Name()}
 	case ctxRequest, ctxTest:
+		if s.name != "" {
+			return CtxExpr{Recv: s.name}
+		}
 		return CtxExpr{Recv: s.v.Name()}
 	}
 	return CtxExpr{TODO: true}

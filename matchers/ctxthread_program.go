@@ -33,6 +33,9 @@ const (
 	CtxBind
 	// CtxVariant turns the call at Anchor into its context form (Variant).
 	CtxVariant
+	// CtxNameParam renames the blank parameter at Anchor (*ast.Ident, _)
+	// to Name.
+	CtxNameParam
 	// CtxRemoveDecl removes the statement at Anchor (*ast.AssignStmt,
 	// `ctx := context.Background()`), whose name the new parameter takes.
 	CtxRemoveDecl
@@ -135,6 +138,7 @@ type ctFunc struct {
 	// derived: a root only for ctx-threading (requestRoots): the file's
 	// own context source (ctxSourceOf, which ctx-variants uses) has none.
 	derived bool
+	blank   *ast.Ident // the _ request parameter a derived root names (src.name)
 }
 
 type ctSite struct {
@@ -1244,6 +1248,12 @@ func (a *ctAnalysis) plan(g *ctGroup, bind bool) {
 			uses[t.in]++
 		}
 	}
+	for _, r := range a.sortedFuncs(g.roots) {
+		if r.blank != nil {
+			edits = append(edits, Edit{File: r.file.f, Anchor: r.blank,
+				Data: CtxThreadEdit{Kind: CtxNameParam, Name: r.src.name}})
+		}
+	}
 	bound := map[*ctFunc]CtxExpr{}
 	for _, r := range a.sortedFuncs(g.roots) {
 		if !bind || uses[r] < 2 || ctAssigned(r.file.pp.Info, r.cur, r.src.v) {
@@ -2128,6 +2138,44 @@ func (a *ctAnalysis) requestRoots() {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// Handlers whose request parameter is blank (w http.ResponseWriter,
+	// _ *http.Request): naming it gives them r.Context().
+	for _, k := range keys {
+		F := a.funcs[k]
+		fd, ok := F.node.(*ast.FuncDecl)
+		if F.src.kind != ctxNone || F.obj == nil || !ok || !F.file.owned || fd.Type.Params == nil || fd.Body == nil {
+			continue
+		}
+		info := F.file.pp.Info
+		writer := false
+		var blank *ast.Ident
+		var v *types.Var
+		for _, field := range fd.Type.Params.List {
+			tv, ok := info.Types[field.Type]
+			if !ok || len(field.Names) == 0 {
+				continue
+			}
+			if isNamedType(tv.Type, "net/http", "ResponseWriter") {
+				writer = true
+			}
+			if isPointerTo(tv.Type, "net/http", "Request") && blank == nil {
+				for _, name := range field.Names {
+					if name.Name == "_" {
+						if pv, ok := info.Defs[name].(*types.Var); ok {
+							blank, v = name, pv
+						}
+						break
+					}
+				}
+			}
+		}
+		if !writer || blank == nil {
+			continue
+		}
+		name := FreshName(F.file.pass, fd, fd.Body.Lbrace, "r")
+		F.src = ctxSource{kind: ctxRequest, v: v, name: name}
+		F.derived, F.blank = true, blank
+	}
 	for changed := true; changed; {
 		changed = false
 		for _, k := range keys {

@@ -227,6 +227,11 @@ func ctxExprAt(p *Pass, src ctxSource, pos token.Pos) (CtxExpr, bool) {
 	if !src.root() {
 		return CtxExpr{}, false
 	}
+	if src.name != "" {
+		// A blank parameter the fix names: FreshName chose a name no
+		// identifier of the function uses.
+		return CtxExpr{Recv: src.name}, true
+	}
 	scope := p.ScopeAt(pos)
 	if scope == nil {
 		return CtxExpr{}, false

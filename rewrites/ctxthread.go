@@ -85,6 +85,17 @@ func CtxThreading(f *File, fd matchers.Finding) error {
 		bind.Decs.Before, bind.Decs.After = dst.NewLine, dst.NewLine
 		body.List = append([]dst.Stmt{bind}, body.List...)
 		return nil
+	case matchers.CtxNameParam:
+		n, err := f.Node(f.Edit.Anchor)
+		if err != nil {
+			return fmt.Errorf("ctx-threading: %v", err)
+		}
+		id, ok := n.(*dst.Ident)
+		if !ok || id.Name != "_" {
+			return fmt.Errorf("ctx-threading: anchor is %T, not the blank parameter", n)
+		}
+		id.Name = data.Name
+		return nil
 	case matchers.CtxRemoveDecl:
 		stmt, ok := f.Edit.Anchor.(*ast.AssignStmt)
 		if !ok {

@@ -48,7 +48,9 @@ the root context is r.Context(), bound once (ctx := r.Context()) when it is
 used more than once; in a test it is t.Context(). A function that takes
 an *http.Request r and is called only by handlers passing their own
 request as r is a root too: it keeps its signature and uses r.Context(),
-which is what its callers would pass. A go statement on a chain
+which is what its callers would pass. A handler whose request parameter
+is blank (_ *http.Request) gets it named (r, or a fresh name) and passes
+r.Context() like any handler. A go statement on a chain
 passes ctx into the goroutine when the function waits for it
 (sync.WaitGroup.Wait, errgroup.Group.Wait); a goroutine it does not wait for
 gets context.TODO(). A fix edits files of several packages at once and is
