@@ -47,6 +47,9 @@ type CtxThreadEdit struct {
 	Name    string
 	Arg     CtxExpr
 	Variant CtxVariantFix
+	// Next is, for CtxRemoveDecl, the statement after the removed one: the
+	// comments above the removed statement move to it.
+	Next ast.Stmt
 }
 
 // CtxThreadingOptions tune CtxThreadingWith.
@@ -1221,10 +1224,10 @@ func (a *ctAnalysis) plan(g *ctGroup, bind bool) {
 		fd := f.node.(*ast.FuncDecl)
 		f.name = FreshName(f.file.pass, fd, fd.Body.Lbrace, "ctx")
 		if f.name != "ctx" {
-			if t := a.ctxDecl(g, f); t != nil {
+			if t, next := a.ctxDecl(g, f); t != nil {
 				f.name = "ctx"
 				aliased[t] = true
-				edits = append(edits, Edit{File: f.file.f, Anchor: t.site.cur.Parent().Node(), Data: CtxThreadEdit{Kind: CtxRemoveDecl}})
+				edits = append(edits, Edit{File: f.file.f, Anchor: t.site.cur.Parent().Node(), Data: CtxThreadEdit{Kind: CtxRemoveDecl, Next: next}})
 			}
 		}
 		if !f.file.pass.CanQualify(fd.Pos(), "context", "context") {
@@ -2231,18 +2234,19 @@ func (a *ctAnalysis) requestRoots() {
 // `ctx := context.Background()` (or TODO()), a statement of f's body
 // itself, when that variable is all the name ctx means in f (every ctx
 // identifier in f is it, no ctx outside f is visible), it is never
-// assigned again, and no comment sits
+// assigned again, and no comment sits on its lines (comments above it move
+// to the next statement, returned too)
 // on the statement: the new parameter can take the name ctx and the
 // statement can go, with the same meaning for every use.
-func (a *ctAnalysis) ctxDecl(g *ctGroup, f *ctFunc) *ctTarget {
+func (a *ctAnalysis) ctxDecl(g *ctGroup, f *ctFunc) (*ctTarget, ast.Stmt) {
 	fd := f.node.(*ast.FuncDecl)
 	info := f.file.pp.Info
 	sc := f.file.pass.ScopeAt(fd.Body.Lbrace)
 	if sc == nil {
-		return nil
+		return nil, nil
 	}
 	if _, obj := sc.LookupParent("ctx", fd.Body.Lbrace); obj != nil {
-		return nil // a ctx outside the function (package, import): keep out of its way
+		return nil, nil // a ctx outside the function (package, import): keep out of its way
 	}
 	for _, t := range g.targets {
 		if t.in != f || t.variant != nil || t.site.cur.ParentEdgeKind() != edge.AssignStmt_Rhs {
@@ -2269,16 +2273,15 @@ func (a *ctAnalysis) ctxDecl(g *ctGroup, f *ctFunc) *ctTarget {
 		if idx < 0 || ctAssigned(info, f.cur, v) {
 			continue
 		}
-		from, to := fd.Body.Lbrace, fd.Body.Rbrace
-		if idx > 0 {
-			from = fd.Body.List[idx-1].End()
+		if idx+1 >= len(fd.Body.List) {
+			continue
 		}
-		if idx+1 < len(fd.Body.List) {
-			to = fd.Body.List[idx+1].Pos()
-		}
+		next := fd.Body.List[idx+1]
+		// A comment after the statement's start (at the end of its line, or
+		// before the next statement) may be about the detached context.
 		commented := false
 		for _, cg := range f.file.f.Comments {
-			if cg.Pos() < to && cg.End() > from {
+			if cg.Pos() >= as.Pos() && cg.Pos() < next.Pos() {
 				commented = true
 			}
 		}
@@ -2292,8 +2295,8 @@ func (a *ctAnalysis) ctxDecl(g *ctGroup, f *ctFunc) *ctTarget {
 			return only
 		})
 		if !commented && only {
-			return t
+			return t, next
 		}
 	}
-	return nil
+	return nil, nil
 }

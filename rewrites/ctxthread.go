@@ -101,8 +101,25 @@ func CtxThreading(f *File, fd matchers.Finding) error {
 		if !ok {
 			return fmt.Errorf("ctx-threading: anchor is %T, not an assignment", f.Edit.Anchor)
 		}
-		_, err := f.Remove(stmt)
-		return err
+		var next dst.Stmt
+		if data.Next != nil {
+			n, err := f.Stmt(data.Next)
+			if err != nil {
+				return fmt.Errorf("ctx-threading: %v", err)
+			}
+			next = n
+		}
+		ds, err := f.Remove(stmt)
+		if err != nil {
+			return err
+		}
+		// Comments above the removed statement stay, above the next one.
+		if d := ds.Decorations(); next != nil && len(d.Start) > 0 {
+			nd := next.Decorations()
+			nd.Start = append(append(dst.Decorations{}, d.Start...), nd.Start...)
+			nd.Before = d.Before
+		}
+		return nil
 	case matchers.CtxVariant:
 		call, err := ctxCall(f, f.Edit.Anchor)
 		if err != nil {
