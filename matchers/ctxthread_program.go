@@ -1630,10 +1630,18 @@ func ctShared(info *types.Info, fn ast.Node, c inspector.Cursor) string {
 }
 
 // ctErrorPath says which check the call at c runs after, when it sits in
-// the body of an if whose condition tests an error against nil or calls a
-// context's Err, or in a select case that receives from a context's Done:
-// the error or cancellation may be the context's own. "" otherwise.
+// the body of an if whose condition tests against nil an error that a call
+// given a context returned, or calls a context's Err, or in a select case
+// that receives from a context's Done: the error or cancellation may be the
+// context's own. "" otherwise. An error from a call without a context (a
+// parse error) is not a cancellation: what runs after it is error handling,
+// not a cleanup that must outlive the context.
 func ctErrorPath(info *types.Info, c inspector.Cursor) string {
+	var fn ast.Node
+	for e := range c.Enclosing((*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)) {
+		fn = e.Node()
+		break
+	}
 	for ; c.Valid(); c = c.Parent() {
 		switch c.Node().(type) {
 		case *ast.FuncDecl, *ast.FuncLit:
@@ -1642,7 +1650,7 @@ func ctErrorPath(info *types.Info, c inspector.Cursor) string {
 		switch c.ParentEdgeKind() {
 		case edge.IfStmt_Body:
 			cond := c.Parent().Node().(*ast.IfStmt).Cond
-			if ctErrCheck(info, cond) {
+			if ctErrCheck(info, cond, fn) {
 				return "an error check"
 			}
 		case edge.CommClause_Body:
@@ -1654,7 +1662,7 @@ func ctErrorPath(info *types.Info, c inspector.Cursor) string {
 	return ""
 }
 
-func ctErrCheck(info *types.Info, cond ast.Expr) bool {
+func ctErrCheck(info *types.Info, cond ast.Expr, fn ast.Node) bool {
 	errType := types.Universe.Lookup("error").Type()
 	found := false
 	ast.Inspect(cond, func(n ast.Node) bool {
@@ -1665,7 +1673,7 @@ func ctErrCheck(info *types.Info, cond ast.Expr) bool {
 			if n.Op == token.NEQ {
 				for _, p := range [][2]ast.Expr{{n.X, n.Y}, {n.Y, n.X}} {
 					t := info.TypeOf(p[0])
-					if t != nil && types.Identical(t, errType) && info.Types[p[1]].IsNil() {
+					if t != nil && types.Identical(t, errType) && info.Types[p[1]].IsNil() && ctErrFromContextCall(info, p[0], fn) {
 						found = true
 					}
 				}
@@ -1678,6 +1686,57 @@ func ctErrCheck(info *types.Info, cond ast.Expr) bool {
 		return !found
 	})
 	return found
+}
+
+// ctErrFromContextCall reports whether the error x may be a context's: x is
+// a call given a context, or a variable that some assignment in fn sets
+// from one (err := save(ctx); n, err = q.Run(r.Context(), ...)).
+func ctErrFromContextCall(info *types.Info, x ast.Expr, fn ast.Node) bool {
+	x = ast.Unparen(x)
+	if call, ok := x.(*ast.CallExpr); ok {
+		return ctCallGivenContext(info, call)
+	}
+	id, ok := x.(*ast.Ident)
+	if !ok || fn == nil {
+		return false
+	}
+	obj := info.ObjectOf(id)
+	if obj == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(fn, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || found {
+			return !found
+		}
+		sets := false
+		for _, l := range as.Lhs {
+			if lid, ok := ast.Unparen(l).(*ast.Ident); ok && info.ObjectOf(lid) == obj {
+				sets = true
+			}
+		}
+		if !sets {
+			return true
+		}
+		for _, r := range as.Rhs {
+			if call, ok := ast.Unparen(r).(*ast.CallExpr); ok && ctCallGivenContext(info, call) {
+				found = true
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// ctCallGivenContext reports whether one of call's arguments is a context.
+func ctCallGivenContext(info *types.Info, call *ast.CallExpr) bool {
+	for _, a := range call.Args {
+		if isContextType(info.TypeOf(a)) {
+			return true
+		}
+	}
+	return false
 }
 
 func ctDoneRecv(info *types.Info, comm ast.Stmt) bool {
