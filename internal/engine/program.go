@@ -417,7 +417,13 @@ func (pr *programRun) verify(changed map[string][]byte) (*progState, error) {
 	for _, p := range pr.pkgs {
 		roots = append(roots, p)
 	}
-	packages.Visit(roots, nil, func(p *packages.Package) { graph[p.ID] = p })
+	// A variant that did not load cleanly (a broken package of the module)
+	// cannot be checked again; it is left out, as the run leaves it alone.
+	packages.Visit(roots, nil, func(p *packages.Package) {
+		if len(p.Errors) == 0 && !p.IllTyped {
+			graph[p.ID] = p
+		}
+	})
 	affected := map[string]bool{}
 	for _, p := range graph {
 		for _, f := range p.CompiledGoFiles {
@@ -594,7 +600,7 @@ func (pr *programRun) sources(p *packages.Package, changed map[string][]byte) ([
 			names = root.CompiledGoFiles
 		}
 	}
-	if len(names) == 0 || len(p.Errors) > 0 {
+	if len(names) == 0 {
 		return nil, fmt.Errorf("cannot verify: %s depends on a changed package and its sources are not loaded; run over the packages that import it too", p.ID)
 	}
 	files := make([]*ast.File, 0, len(names))
