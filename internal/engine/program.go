@@ -53,13 +53,15 @@ type programRun struct {
 	// root). Otherwise a fix may not change a package's exported API, which
 	// packages outside the load may use.
 	whole bool
+	// dropped holds rule+"\x00"+message of every fix dropped so far.
+	dropped map[string]bool
 }
 
 // runProgram runs the whole-program rules on one load: findings, and, when
 // fixing, the verified changes. It returns the files it changed so that
 // per-file rules leave them to a later run.
 func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs []*rules.Rule, opts *Options, whole bool) (*unitResult, map[string]bool) {
-	pr := &programRun{whole: whole, byID: map[string]*packages.Package{}, owned: map[string][]*ast.File{}, opts: opts, res: &unitResult{}, with: map[withKey][]token.Pos{}}
+	pr := &programRun{whole: whole, byID: map[string]*packages.Package{}, owned: map[string][]*ast.File{}, opts: opts, res: &unitResult{}, with: map[withKey][]token.Pos{}, dropped: map[string]bool{}}
 	for _, u := range units {
 		pr.owned[u.pkg.ID] = u.owned
 	}
@@ -121,11 +123,11 @@ func runProgram(ctx context.Context, pkgs []*packages.Package, units []*unit, rs
 		if len(applied) == 0 {
 			return pr.res, nil
 		}
-		// Findings that neither sit in nor would edit a changed file are the
-		// ones this run already dropped: not left over by these fixes.
+		// Findings that neither sit in nor would edit a changed file, and
+		// those of fixes already dropped, are not left over by these fixes.
 		var left []matchers.Finding
 		for _, fd := range pr.match(nst, rs) {
-			if pr.fixable(fd) && pr.touches(fd, changed) {
+			if pr.fixable(fd) && pr.touches(fd, changed) && !pr.dropped[fd.Rule+"\x00"+fd.Message] {
 				left = append(left, fd)
 			}
 		}
@@ -226,6 +228,7 @@ func (pr *programRun) fixable(fd matchers.Finding) bool {
 
 func (pr *programRun) drop(fd matchers.Finding, reason string) {
 	reason = firstLine(reason)
+	pr.dropped[fd.Rule+"\x00"+fd.Message] = true
 	pos := position(pr.fset, fd.Pos)
 	pr.res.problems = append(pr.res.problems, Problem{Kind: Dropped, File: pos.Filename, Line: pos.Line,
 		Message: fmt.Sprintf("%s: fix dropped: %s", fd.Rule, reason)})

@@ -261,8 +261,11 @@ var prefixRename = rules.Register(&rules.Rule{Name: "test-prog-prefix", Title: "
 						continue
 					}
 					to := "New" + strings.TrimPrefix(fd.Name.Name, "Old")
-					if strings.HasPrefix(fd.Name.Name, "OldLoop") {
+					switch {
+					case strings.HasPrefix(fd.Name.Name, "OldLoop"):
 						to = fd.Name.Name + "1"
+					case fd.Name.Name == "OldBad":
+						to = "Taken" // redeclared: never type-checks
 					}
 					out = append(out, matchers.Finding{Pos: fd.Name.Pos(), End: fd.Name.End(), Message: "old " + fd.Name.Name,
 						Fix: &matchers.Fix{Message: "rename", Anchor: fd.Name, Data: to, Edits: []matchers.Edit{{File: f, Anchor: fd.Name}}}})
@@ -281,7 +284,9 @@ var prefixRename = rules.Register(&rules.Rule{Name: "test-prog-prefix", Title: "
 	}})
 
 // A fix without a fixpoint is dropped alone: an unrelated fix in another
-// file of the same run still lands.
+// file of the same run still lands. So does one that shares its file with a
+// fix dropped for not type-checking (whose finding a second run still
+// finds, as it should).
 func TestProgramFixpointBlame(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -289,7 +294,7 @@ func TestProgramFixpointBlame(t *testing.T) {
 		"go.mod":  "module example.com/p\n\ngo 1.22\n",
 		"a/a.go":  "package a\n\nfunc OldLoop() {}\n",
 		"b/b.go":  "package b\n\nfunc OldB() {}\n",
-		"b/b2.go": "package b\n\nfunc OldC() {}\n",
+		"b/b2.go": "package b\n\nfunc OldC() {}\n\nfunc OldBad() {}\n\nvar Taken = 1\n",
 	} {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -304,10 +309,11 @@ func TestProgramFixpointBlame(t *testing.T) {
 	for _, ch := range res.Changes {
 		got[filepath.Base(ch.File)] = string(ch.New)
 	}
-	if got["b.go"] != "package b\n\nfunc NewB() {}\n" || got["b2.go"] != "package b\n\nfunc NewC() {}\n" || got["a.go"] != "" {
+	if got["b.go"] != "package b\n\nfunc NewB() {}\n" || got["b2.go"] != "package b\n\nfunc NewC() {}\n\nfunc OldBad() {}\n\nvar Taken = 1\n" || got["a.go"] != "" {
 		t.Fatalf("changes: %v\n%s", got, problems(res))
 	}
-	if p := problems(res); strings.Count(p, "fix dropped: no fixpoint") != 1 || !strings.Contains(p, "a.go: test-prog-prefix: fix dropped: no fixpoint") {
+	if p := problems(res); strings.Count(p, "fix dropped: no fixpoint") != 1 || !strings.Contains(p, "a.go: test-prog-prefix: fix dropped: no fixpoint") ||
+		!strings.Contains(p, "b2.go: test-prog-prefix: fix dropped: result does not type-check") {
 		t.Errorf("problems:\n%s", p)
 	}
 }
