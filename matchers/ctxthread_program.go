@@ -421,6 +421,14 @@ func (a *ctAnalysis) whyNot(fn *ctFunc) string {
 	if sig.Recv() != nil && a.ifaceMethod(fn.obj) {
 		return "is a method that may implement an interface"
 	}
+	if !a.prog.Review {
+		// At the safe tier the chain stops at shared work, so that the
+		// rest of its group keeps a safe fix; at the review tier the fix
+		// goes through and names the edge case (detachNotes).
+		if where := a.sharedResult(fn); where != "" {
+			return "returns what a caller stores where other callers share it (" + where + "): one caller's cancellation would fail them all; a review-tier fix (apply it with --tier review)"
+		}
+	}
 	for _, r := range fn.refs {
 		if !r.file.owned {
 			return "is called from a file this run does not rewrite (" + a.pos(r.call.Pos()) + ")"
@@ -431,6 +439,19 @@ func (a *ctAnalysis) whyNot(fn *ctFunc) string {
 	}
 	if a.usedByOtherBuilds(fn) {
 		return "is named in files of other build configurations"
+	}
+	return ""
+}
+
+// sharedResult says where a caller of fn stores fn's result so that other
+// callers share it (ctShared), or "".
+func (a *ctAnalysis) sharedResult(fn *ctFunc) string {
+	for _, s := range a.sites {
+		if s.callee == fn && s.from != nil {
+			if where := ctShared(s.file.pp.Info, s.from.node, s.cur); where != "" {
+				return where
+			}
+		}
 	}
 	return ""
 }

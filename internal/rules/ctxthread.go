@@ -85,13 +85,17 @@ At --tier review (review-tier fixes, each naming its edge case):
   table, a memo cache), directly or through a local variable it then
   stores there. Edge case: the shared computation now runs with the first
   caller's context, and that caller's cancellation fails (or is cached
-  for) every other caller waiting on it.
+  for) every other caller waiting on it. At the safe tier the chain stops
+  at the function whose result is shared: it keeps its signature and
+  passes context.TODO() below, and the rest of the chain is fixed.
 - Chains through cleanup: a call on the chain (or the
-  context.Background() itself) in the body of an if that tests an error
-  against nil or calls ctx.Err(), or in a select case receiving from
-  ctx.Done(). Edge case: when the error is the cancellation, the cleanup
-  (a rollback, a compensating write) now starts with a context that is
-  already done and does not run.
+  context.Background() itself) in the body of an if that tests against
+  nil an error returned by a call given a context (err := save(ctx)), or
+  calls ctx.Err(), or in a select case receiving from ctx.Done(). Edge
+  case: when the error is the cancellation, the cleanup (a rollback, a
+  compensating write) now starts with a context that is already done and
+  does not run. An error from a call without a context (a parse error) is
+  plain error handling and stays safe.
 At the safe tier these are reported without a fix, and no chain is
 threaded only for them.
 
