@@ -269,3 +269,26 @@ func TestEveryFileOnce(t *testing.T) {
 		t.Errorf("files processed: %d, want 4 (decl.go, a.go, a_test.go, x_test.go)", res.Files)
 	}
 }
+
+// Standard-library files get their GOROOT's Go version: go/packages gives
+// them no module, and unknown would read as older than every boundary.
+func TestStdFilesHaveGoVersion(t *testing.T) {
+	t.Parallel()
+	want := gorootVersion()
+	if want == "" {
+		t.Skip("GOROOT has no VERSION file")
+	}
+	dir := writeModule(t, map[string]string{})
+	pkgs, err := load(context.Background(), loadGroup{dir: dir, patterns: []string{"errors"}}, &Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 || len(pkgs[0].Syntax) == 0 {
+		t.Fatalf("loaded %d packages", len(pkgs))
+	}
+	for _, f := range pkgs[0].Syntax {
+		if got := pkgs[0].TypesInfo.FileVersions[f]; got != want {
+			t.Errorf("%s: Go version %q, want %q", pkgs[0].Fset.File(f.Pos()).Name(), got, want)
+		}
+	}
+}

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"go/ast"
+	"go/build"
 	"go/token"
 	"go/types"
+	"go/version"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -227,10 +230,48 @@ func load(ctx context.Context, g loadGroup, opts *Options) ([]*packages.Package,
 	if err != nil {
 		return nil, fmt.Errorf("%s: load %s: %v", g.dir, strings.Join(g.patterns, " "), firstLine(err.Error()))
 	}
+	stdVersions(pkgs)
 	if err := completeAdded(cfg, pkgs, addedPaths(opts.Rules)); err != nil && opts.Verbose != nil {
 		fmt.Fprintf(opts.Verbose, "gofixconc: %s: %v\n", g.dir, err)
 	}
 	return pkgs, nil
+}
+
+// stdVersions gives the files of standard-library and cmd packages the Go
+// version of the GOROOT they come from. go/packages reports no module for
+// them, so the type checker records no version, and the rules would treat
+// their files as older than any version boundary (no t.Context() roots in
+// std's tests, no Go 1.23 timers). Files with a //go:build version keep it.
+func stdVersions(pkgs []*packages.Package) {
+	v := gorootVersion()
+	if v == "" {
+		return
+	}
+	src := filepath.Join(build.Default.GOROOT, "src") + string(filepath.Separator)
+	for _, p := range pkgs {
+		if p.Module != nil || p.TypesInfo == nil || len(p.CompiledGoFiles) == 0 || !strings.HasPrefix(p.CompiledGoFiles[0], src) {
+			continue
+		}
+		if p.TypesInfo.FileVersions == nil {
+			p.TypesInfo.FileVersions = map[*ast.File]string{}
+		}
+		for _, f := range p.Syntax {
+			if p.TypesInfo.FileVersions[f] == "" {
+				p.TypesInfo.FileVersions[f] = v
+			}
+		}
+	}
+}
+
+// gorootVersion is the language version of build.Default.GOROOT ("go1.26"),
+// from its VERSION file; "" when unknown.
+func gorootVersion() string {
+	b, err := os.ReadFile(filepath.Join(build.Default.GOROOT, "VERSION"))
+	if err != nil {
+		return ""
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	return version.Lang(strings.TrimSpace(first))
 }
 
 // addedPaths is the set of import paths the rules' rewrites may add.

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/format"
 	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -534,6 +536,10 @@ func goVersion(p *packages.Package) string {
 			v = "go" + v
 		}
 		return v
+	}
+	if p.Module == nil && len(p.CompiledGoFiles) > 0 &&
+		strings.HasPrefix(p.CompiledGoFiles[0], filepath.Join(build.Default.GOROOT, "src")+string(filepath.Separator)) {
+		return gorootVersion() // see stdVersions
 	}
 	return ""
 }
