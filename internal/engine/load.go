@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/gcexportdata"
 	"golang.org/x/tools/go/packages"
@@ -264,15 +265,15 @@ func stdVersions(pkgs []*packages.Package) {
 }
 
 // gorootVersion is the language version of build.Default.GOROOT ("go1.26"),
-// from its VERSION file; "" when unknown.
-func gorootVersion() string {
+// from its VERSION file; "" when unknown. Read once per process.
+var gorootVersion = sync.OnceValue(func() string {
 	b, err := os.ReadFile(filepath.Join(build.Default.GOROOT, "VERSION"))
 	if err != nil {
 		return ""
 	}
 	first, _, _ := strings.Cut(string(b), "\n")
 	return version.Lang(strings.TrimSpace(first))
-}
+})
 
 // addedPaths is the set of import paths the rules' rewrites may add.
 func addedPaths(rs []*rules.Rule) []string {
