@@ -1761,20 +1761,7 @@ func ctCallGivenContext(info *types.Info, call *ast.CallExpr) bool {
 }
 
 func ctDoneRecv(info *types.Info, comm ast.Stmt) bool {
-	var x ast.Expr
-	switch s := comm.(type) {
-	case *ast.ExprStmt:
-		x = s.X
-	case *ast.AssignStmt:
-		if len(s.Rhs) == 1 {
-			x = s.Rhs[0]
-		}
-	}
-	u, ok := ast.Unparen(x).(*ast.UnaryExpr)
-	if !ok || u.Op != token.ARROW {
-		return false
-	}
-	call, ok := ast.Unparen(u.X).(*ast.CallExpr)
+	call, ok := ast.Unparen(commRecvChan(comm)).(*ast.CallExpr)
 	if !ok {
 		return false
 	}

@@ -14,16 +14,8 @@ import (
 // ctxReviewModule: a handler reaches exported API (lib.Get → get, which
 // calls context.Background()) and an http.Get (page).
 var ctxReviewModule = map[string]string{
-	"go.mod": "module example.com/x\n\ngo 1.22\n",
-	"lib/lib.go": `package lib
-
-import "context"
-
-// Get is public API.
-func Get(key string) error { return get(key) }
-
-func get(key string) error { return context.Background().Err() }
-`,
+	"go.mod":     "module example.com/x\n\ngo 1.22\n",
+	"lib/lib.go": ctxAPILib,
 	"cmd/app/main.go": `package main
 
 import (

@@ -20,15 +20,7 @@ import (
 func ctxWriteModule(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	behave.WriteTree(t, dir, files)
 	return dir
 }
 
@@ -115,14 +107,8 @@ func ctxCheck(t *testing.T, got, want []string) {
 
 // A chain through the exported API of an importable package: left alone
 // by default, changed in every package with the API option.
-func TestCtxThreadingAPI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads packages")
-	}
-	t.Parallel()
-	dir := ctxWriteModule(t, map[string]string{
-		"go.mod": "module example.com/x\n\ngo 1.22\n",
-		"lib/lib.go": `package lib
+// ctxAPILib is a package whose exported Get reaches context.Background().
+const ctxAPILib = `package lib
 
 import "context"
 
@@ -130,7 +116,16 @@ import "context"
 func Get(key string) error { return get(key) }
 
 func get(key string) error { return context.Background().Err() }
-`,
+`
+
+func TestCtxThreadingAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads packages")
+	}
+	t.Parallel()
+	dir := ctxWriteModule(t, map[string]string{
+		"go.mod":     "module example.com/x\n\ngo 1.22\n",
+		"lib/lib.go": ctxAPILib,
 		"cmd/app/main.go": `package main
 
 import (

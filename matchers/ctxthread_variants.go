@@ -866,6 +866,29 @@ func ctxPackageKeeper(p *Pass) *ctxKeeper {
 // request nor hand it on.
 var ctxReqNoSend = map[string]bool{"AddCookie": true, "SetBasicAuth": true, "SetPathValue": true}
 
+// ctxRequestVar returns the assignment `req, err := http.NewRequest(...)`
+// of the call at callC and its request variable, when that variable is the
+// own variable of the function at fnC; nil otherwise.
+func ctxRequestVar(p *Pass, callC, fnC inspector.Cursor) (*ast.AssignStmt, *types.Var) {
+	if callC.ParentEdgeKind() != edge.AssignStmt_Rhs {
+		return nil, nil
+	}
+	as := callC.Parent().Node().(*ast.AssignStmt)
+	if len(as.Rhs) != 1 || len(as.Lhs) != 2 {
+		return nil, nil
+	}
+	id, ok := as.Lhs[0].(*ast.Ident)
+	if !ok {
+		return nil, nil
+	}
+	v := ctxVarOf(p.Info, id)
+	fn := fnC.Node()
+	if v == nil || v.Pos() < fn.Pos() || v.Pos() >= fn.End() {
+		return nil, nil // not the function's own variable
+	}
+	return as, v
+}
+
 // ctxRequestGetsCtx reports whether the request made by the http.NewRequest
 // call at callC gets the context the fix would give it before it can be
 // sent: the call is assigned to a variable of the function at fnC, and
@@ -875,22 +898,11 @@ var ctxReqNoSend = map[string]bool{"AddCookie": true, "SetBasicAuth": true, "Set
 // at that point — at least one of these. The request that goes out then
 // already carries the context; a rewrite would fix nothing.
 func ctxRequestGetsCtx(p *Pass, callC, fnC inspector.Cursor, src ctxSource) bool {
-	if callC.ParentEdgeKind() != edge.AssignStmt_Rhs {
+	as, v := ctxRequestVar(p, callC, fnC)
+	if v == nil {
 		return false
 	}
-	as := callC.Parent().Node().(*ast.AssignStmt)
-	if len(as.Rhs) != 1 || len(as.Lhs) != 2 {
-		return false
-	}
-	id, ok := as.Lhs[0].(*ast.Ident)
-	if !ok {
-		return false
-	}
-	v := ctxVarOf(p.Info, id)
-	fn := fnC.Node()
-	if v == nil || v.Pos() < fn.Pos() || v.Pos() >= fn.End() {
-		return false // not the function's own variable
-	}
+	id, fn := as.Lhs[0], fnC.Node()
 	// req = req.WithContext(ctx) in the same statement list, straight after
 	// the uses that come before it: from there on req is the request with
 	// ctx (no goto in the function could jump over it).
@@ -1010,22 +1022,11 @@ func ctxHasGoto(n ast.Node) bool {
 // http.ResponseWriter and the *http.Request: hello(w, r), h.ServeHTTP(w,
 // r)) — a test serving it to a handler. Nothing goes over the network.
 func ctxRequestNotSent(p *Pass, callC, fnC inspector.Cursor) bool {
-	if callC.ParentEdgeKind() != edge.AssignStmt_Rhs {
+	as, v := ctxRequestVar(p, callC, fnC)
+	if v == nil {
 		return false
 	}
-	as := callC.Parent().Node().(*ast.AssignStmt)
-	if len(as.Rhs) != 1 || len(as.Lhs) != 2 {
-		return false
-	}
-	id, ok := as.Lhs[0].(*ast.Ident)
-	if !ok {
-		return false
-	}
-	v := ctxVarOf(p.Info, id)
-	fn := fnC.Node()
-	if v == nil || v.Pos() < fn.Pos() || v.Pos() >= fn.End() {
-		return false
-	}
+	id := as.Lhs[0]
 	for c := range fnC.Preorder((*ast.Ident)(nil)) {
 		u := c.Node().(*ast.Ident)
 		if u == id || ctxVarOf(p.Info, u) != v {

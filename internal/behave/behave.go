@@ -124,6 +124,14 @@ func Write(t *testing.T, files map[string]string) string {
 	if _, ok := files["go.mod"]; !ok {
 		files = withGoMod(files)
 	}
+	WriteTree(t, dir, files)
+	return dir
+}
+
+// WriteTree writes files (slash-separated name → content) under dir,
+// making the directories they need.
+func WriteTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
 	for name, src := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -133,7 +141,6 @@ func Write(t *testing.T, files map[string]string) string {
 			t.Fatal(err)
 		}
 	}
-	return dir
 }
 
 func withGoMod(files map[string]string) map[string]string {

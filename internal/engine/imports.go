@@ -442,11 +442,7 @@ func editImports(src []byte, adds, removes []fileImport, modPath string) ([]byte
 		d.changed = true
 	}
 
-	type edit struct {
-		s, e int
-		text []byte
-	}
-	var edits []edit
+	var edits []byteEdit
 	for _, d := range decls {
 		if !d.changed {
 			continue
@@ -480,23 +476,23 @@ func editImports(src []byte, adds, removes []fileImport, modPath string) ([]byte
 					s--
 				}
 			}
-			edits = append(edits, edit{s, e, nil})
+			edits = append(edits, byteEdit{s, e, nil})
 		case specs == 1 && others == 0 && !only.doc:
 			// One import left: no parentheses (as astutil and dst do).
 			line := bytes.TrimSpace(only.text)
 			if d.paren {
-				edits = append(edits, edit{off(d.d.Pos()), off(d.d.End()), append([]byte("import "), line...)})
+				edits = append(edits, byteEdit{off(d.d.Pos()), off(d.d.End()), append([]byte("import "), line...)})
 			} else {
 				e, _ := lineRest(src, off(d.d.End()))
-				edits = append(edits, edit{off(d.d.Pos()), e, append([]byte("import "), line...)})
+				edits = append(edits, byteEdit{off(d.d.Pos()), e, append([]byte("import "), line...)})
 			}
 		case d.paren:
-			edits = append(edits, edit{d.bodyS, d.bodyE, joinEntries(d.entries)})
+			edits = append(edits, byteEdit{d.bodyS, d.bodyE, joinEntries(d.entries)})
 		default:
 			text := append([]byte("import (\n"), joinEntries(d.entries)...)
 			text = append(text, ')')
 			e, _ := lineRest(src, off(d.d.End()))
-			edits = append(edits, edit{off(d.d.Pos()), e, text})
+			edits = append(edits, byteEdit{off(d.d.Pos()), e, text})
 		}
 	}
 	if len(fresh) > 0 {
@@ -514,21 +510,9 @@ func editImports(src []byte, adds, removes []fileImport, modPath string) ([]byte
 		if !ok {
 			return nil, fmt.Errorf("imports: more on the line of the package clause")
 		}
-		edits = append(edits, edit{at, at, text})
+		edits = append(edits, byteEdit{at, at, text})
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].s < edits[j].s })
-	var out bytes.Buffer
-	at := 0
-	for _, ed := range edits {
-		if ed.s < at {
-			return nil, fmt.Errorf("imports: overlapping edits")
-		}
-		out.Write(src[at:ed.s])
-		out.Write(ed.text)
-		at = ed.e
-	}
-	out.Write(src[at:])
-	return out.Bytes(), nil
+	return applyEdits(src, edits, "imports")
 }
 
 func specLess(a, b fileImport) bool {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"go/ast"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -166,15 +165,7 @@ func TestImportChanges(t *testing.T) {
 	for _, c := range importCases {
 		files["p/"+c.name] = c.in
 	}
-	for name, content := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, files)
 	res := runRules(t, dir, rules.Safe, addSyncFix, dropNextFix)
 	got := map[string]string{}
 	for _, c := range res.Changes {

@@ -248,9 +248,8 @@ func stdVersions(pkgs []*packages.Package) {
 	if v == "" {
 		return
 	}
-	src := filepath.Join(build.Default.GOROOT, "src") + string(filepath.Separator)
 	for _, p := range pkgs {
-		if p.Module != nil || p.TypesInfo == nil || len(p.CompiledGoFiles) == 0 || !strings.HasPrefix(p.CompiledGoFiles[0], src) {
+		if p.TypesInfo == nil || !inGOROOT(p) {
 			continue
 		}
 		if p.TypesInfo.FileVersions == nil {
@@ -262,6 +261,13 @@ func stdVersions(pkgs []*packages.Package) {
 			}
 		}
 	}
+}
+
+// inGOROOT reports whether p is a package of the standard library or cmd
+// (no module, sources under GOROOT/src).
+func inGOROOT(p *packages.Package) bool {
+	src := filepath.Join(build.Default.GOROOT, "src") + string(filepath.Separator)
+	return p.Module == nil && len(p.CompiledGoFiles) > 0 && strings.HasPrefix(p.CompiledGoFiles[0], src)
 }
 
 // gorootVersion is the language version of build.Default.GOROOT ("go1.26"),
@@ -306,18 +312,9 @@ func completeAdded(cfg *packages.Config, pkgs []*packages.Package, paths []strin
 	if len(pkgs) == 0 || len(paths) == 0 {
 		return nil
 	}
-	view := map[string]*types.Package{}
-	var visit func(*types.Package)
-	visit = func(t *types.Package) {
-		if t == nil || view[t.Path()] != nil {
-			return
-		}
-		view[t.Path()] = t
-		for _, q := range t.Imports() {
-			visit(q)
-		}
-	}
-	packages.Visit(pkgs, nil, func(p *packages.Package) { visit(p.Types) })
+	var roots []*types.Package
+	packages.Visit(pkgs, nil, func(p *packages.Package) { roots = append(roots, p.Types) })
+	view := typesByPath(roots)
 	var partial []string
 	for _, path := range paths {
 		if t := view[path]; t != nil && !t.Complete() {

@@ -5,13 +5,11 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
-	"go/build"
 	"go/format"
 	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -389,19 +387,9 @@ func fixKey(fset *token.FileSet, fs *fileState, fd matchers.Finding, initial boo
 // type-checks the package with them.
 func (u *unit) verify(st *pkgState, changed map[string][]byte) (*pkgState, error) {
 	p := u.pkg
-	files := make([]*ast.File, len(st.files))
-	for i, f := range st.files {
-		files[i] = f
-		name := p.Fset.File(f.Pos()).Name()
-		content, ok := changed[name]
-		if !ok {
-			continue
-		}
-		nf, err := parser.ParseFile(p.Fset, name, content, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil {
-			return nil, fmt.Errorf("result does not parse: %v", err)
-		}
-		files[i] = nf
+	files, err := withChanged(p.Fset, st.files, changed)
+	if err != nil {
+		return nil, err
 	}
 	info := newInfo()
 	conf := &types.Config{
@@ -420,6 +408,32 @@ func (u *unit) verify(st *pkgState, changed map[string][]byte) (*pkgState, error
 		return nil, fmt.Errorf("result does not type-check: %v", first)
 	}
 	return &pkgState{files: files, info: info, types: tpkg}, nil
+}
+
+// withChanged returns files with each changed one parsed again from its new
+// content.
+func withChanged(fset *token.FileSet, files []*ast.File, changed map[string][]byte) ([]*ast.File, error) {
+	out := make([]*ast.File, len(files))
+	for i, f := range files {
+		out[i] = f
+		name := fset.File(f.Pos()).Name()
+		if content, ok := changed[name]; ok {
+			nf, err := parseChanged(fset, name, content)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = nf
+		}
+	}
+	return out, nil
+}
+
+func parseChanged(fset *token.FileSet, name string, content []byte) (*ast.File, error) {
+	nf, err := parser.ParseFile(fset, name, content, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, fmt.Errorf("result does not parse: %v", err)
+	}
+	return nf, nil
 }
 
 func newInfo() *types.Info {
@@ -537,8 +551,7 @@ func goVersion(p *packages.Package) string {
 		}
 		return v
 	}
-	if p.Module == nil && len(p.CompiledGoFiles) > 0 &&
-		strings.HasPrefix(p.CompiledGoFiles[0], filepath.Join(build.Default.GOROOT, "src")+string(filepath.Separator)) {
+	if inGOROOT(p) {
 		return gorootVersion() // see stdVersions
 	}
 	return ""

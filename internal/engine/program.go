@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"go/types"
 	"os"
@@ -55,6 +54,9 @@ type programRun struct {
 	whole bool
 	// dropped holds rule+"\x00"+message of every fix dropped so far.
 	dropped map[string]bool
+	// graph and importers: see loadGraph.
+	graph     map[string]*packages.Package
+	importers map[string][]string
 }
 
 // runProgram runs the whole-program rules on one load: findings, and, when
@@ -409,45 +411,25 @@ func (pr *programRun) rewrite(fixes []matchers.Finding, orig map[string][]byte) 
 // every loaded variant that depends on one, in dependency order, each
 // against the new types of what it imports.
 func (pr *programRun) verify(changed map[string][]byte) (*progState, error) {
-	// Every variant in the load graph, not only the roots: a variant that
-	// the go command built only as a dependency ("u [s.test]", which a test
-	// of s needs; or, in a run over some packages only, a package between
-	// them) holds types of the changed packages too. Left with its original
-	// types it would meet the re-checked ones as a second, different type,
-	// and a fix that changes its callees must be checked against it.
-	graph := map[string]*packages.Package{}
-	var roots []*packages.Package
-	for _, p := range pr.pkgs {
-		roots = append(roots, p)
-	}
-	// A variant that did not load cleanly (a broken package of the module)
-	// cannot be checked again; it is left out, as the run leaves it alone.
-	packages.Visit(roots, nil, func(p *packages.Package) {
-		if len(p.Errors) == 0 && !p.IllTyped {
-			graph[p.ID] = p
-		}
-	})
+	graph, importers := pr.loadGraph()
 	affected := map[string]bool{}
+	var queue []string
 	for _, p := range graph {
 		for _, f := range p.CompiledGoFiles {
-			if _, ok := changed[f]; ok {
+			if _, ok := changed[f]; ok && !affected[p.ID] {
 				affected[p.ID] = true
+				queue = append(queue, p.ID)
 			}
 		}
 	}
-	// Reverse dependencies in the graph, to a fixpoint.
-	for grew := true; grew; {
-		grew = false
-		for _, p := range graph {
-			if affected[p.ID] {
-				continue
-			}
-			for _, ip := range p.Imports {
-				if affected[ip.ID] {
-					affected[p.ID] = true
-					grew = true
-					break
-				}
+	// Everything that imports an affected variant, transitively.
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, imp := range importers[id] {
+			if !affected[imp] {
+				affected[imp] = true
+				queue = append(queue, imp)
 			}
 		}
 	}
@@ -570,32 +552,39 @@ func apiDiff(old, new *types.Package) []string {
 	return out
 }
 
+// loadGraph returns every variant in the load graph by ID, and who imports
+// each, computed once per run. Not only the roots: a variant that the go
+// command built only as a dependency ("u [s.test]", which a test of s
+// needs; or, in a run over some packages only, a package between them)
+// holds types of the changed packages too. Left with its original types it
+// would meet the re-checked ones as a second, different type, and a fix
+// that changes its callees must be checked against it. A variant that did
+// not load cleanly (a broken package of the module) cannot be checked
+// again; it is left out, as the run leaves it alone.
+func (pr *programRun) loadGraph() (map[string]*packages.Package, map[string][]string) {
+	if pr.graph == nil {
+		pr.graph, pr.importers = map[string]*packages.Package{}, map[string][]string{}
+		packages.Visit(pr.pkgs, nil, func(p *packages.Package) {
+			if len(p.Errors) == 0 && !p.IllTyped {
+				pr.graph[p.ID] = p
+			}
+		})
+		for _, p := range pr.graph {
+			for _, ip := range p.Imports {
+				pr.importers[ip.ID] = append(pr.importers[ip.ID], p.ID)
+			}
+		}
+	}
+	return pr.graph, pr.importers
+}
+
 // sources returns the syntax of a variant to type-check again, with the
 // changed contents: a root's own syntax, or, for a variant the load built
 // only as a dependency, its files parsed from disk (those of the root
 // variant of the same package when the load does not list them).
 func (pr *programRun) sources(p *packages.Package, changed map[string][]byte) ([]*ast.File, error) {
-	parse := func(name string, content []byte) (*ast.File, error) {
-		nf, err := parser.ParseFile(pr.fset, name, content, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil {
-			return nil, fmt.Errorf("result does not parse: %v", err)
-		}
-		return nf, nil
-	}
 	if root, ok := pr.byID[p.ID]; ok {
-		files := make([]*ast.File, len(root.Syntax))
-		for i, f := range root.Syntax {
-			files[i] = f
-			name := pr.fset.File(f.Pos()).Name()
-			if content, ok := changed[name]; ok {
-				nf, err := parse(name, content)
-				if err != nil {
-					return nil, err
-				}
-				files[i] = nf
-			}
-		}
-		return files, nil
+		return withChanged(pr.fset, root.Syntax, changed)
 	}
 	names := p.CompiledGoFiles
 	if len(names) == 0 {
@@ -616,7 +605,7 @@ func (pr *programRun) sources(p *packages.Package, changed map[string][]byte) ([
 			}
 			content = b
 		}
-		nf, err := parse(name, content)
+		nf, err := parseChanged(pr.fset, name, content)
 		if err != nil {
 			return nil, err
 		}

@@ -129,15 +129,7 @@ func progModule(t *testing.T) string {
 		"c/c.go":          "package c\n\nimport (\n\t\"example.com/p/a\"\n\t\"example.com/p/b\"\n)\n\nvar X = a.A() + b.Old()\n",
 		"c/c_ext_test.go": "package c_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/p/b\"\n)\n\nfunc TestC(t *testing.T) { _ = b.Old() }\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, files)
 	return dir
 }
 
@@ -290,20 +282,12 @@ var prefixRename = rules.Register(&rules.Rule{Name: "test-prog-prefix", Title: "
 func TestProgramFixpointBlame(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	for name, content := range map[string]string{
+	writeTree(t, dir, map[string]string{
 		"go.mod":  "module example.com/p\n\ngo 1.22\n",
 		"a/a.go":  "package a\n\nfunc OldLoop() {}\n",
 		"b/b.go":  "package b\n\nfunc OldB() {}\n",
 		"b/b2.go": "package b\n\nfunc OldC() {}\n\nfunc OldBad() {}\n\nvar Taken = 1\n",
-	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	res := runRules(t, dir, rules.Safe, prefixRename)
 	got := map[string]string{}
 	for _, ch := range res.Changes {

@@ -154,20 +154,7 @@ func applyOne(rf *rewrites.File, fd matchers.Finding) (err error) {
 // package's imports as the go command resolved them (vendored paths
 // included), then any package reachable from them.
 func importerFor(p *packages.Package) types.Importer {
-	byPath := map[string]*types.Package{}
-	var visit func(*types.Package)
-	visit = func(t *types.Package) {
-		if _, ok := byPath[t.Path()]; ok {
-			return
-		}
-		byPath[t.Path()] = t
-		for _, q := range t.Imports() {
-			visit(q)
-		}
-	}
-	for _, q := range p.Types.Imports() {
-		visit(q)
-	}
+	byPath := typesByPath(p.Types.Imports())
 	return importerFunc(func(path string) (*types.Package, error) {
 		if path == "unsafe" {
 			return types.Unsafe, nil
@@ -221,6 +208,26 @@ func addedStdImport(path string) (*types.Package, error) {
 		addedStd.imp = importer.ForCompiler(token.NewFileSet(), "gc", nil)
 	}
 	return addedStd.imp.Import(path)
+}
+
+// typesByPath maps the path of every package reachable from roots through
+// their imports to the first package object found for it.
+func typesByPath(roots []*types.Package) map[string]*types.Package {
+	byPath := map[string]*types.Package{}
+	var visit func(*types.Package)
+	visit = func(t *types.Package) {
+		if t == nil || byPath[t.Path()] != nil {
+			return
+		}
+		byPath[t.Path()] = t
+		for _, q := range t.Imports() {
+			visit(q)
+		}
+	}
+	for _, t := range roots {
+		visit(t)
+	}
+	return byPath
 }
 
 type importerFunc func(path string) (*types.Package, error)

@@ -33,11 +33,7 @@ func splice(old, full []byte, anchors []int) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("splice: a fix added or removed top-level declarations in a file that is not gofmt-clean")
 	}
-	type edit struct {
-		s, e int    // region of old
-		text []byte // replacement
-	}
-	var edits []edit
+	var edits []byteEdit
 	otf, ntf := fsetOld.File(of.Pos()), fsetNew.File(nf.Pos())
 
 	for i, od := range oldDecls {
@@ -53,20 +49,32 @@ func splice(old, full []byte, anchors []int) ([]byte, error) {
 		}
 		nd := newDecls[i]
 		s2, e2 := declRegion(ntf, nd, full)
-		edits = append(edits, edit{s, e, full[s2:e2]})
+		edits = append(edits, byteEdit{s, e, full[s2:e2]})
 	}
+	return applyEdits(old, edits, "splice")
+}
+
+// A byteEdit replaces the region [s, e) of a source with text.
+type byteEdit struct {
+	s, e int
+	text []byte
+}
+
+// applyEdits applies non-overlapping edits to src, in source order; what
+// names the caller in the error of overlapping edits.
+func applyEdits(src []byte, edits []byteEdit, what string) ([]byte, error) {
 	sort.Slice(edits, func(i, j int) bool { return edits[i].s < edits[j].s })
 	var out bytes.Buffer
 	at := 0
 	for _, ed := range edits {
 		if ed.s < at {
-			return nil, fmt.Errorf("splice: overlapping regions")
+			return nil, fmt.Errorf("%s: overlapping edits", what)
 		}
-		out.Write(old[at:ed.s])
+		out.Write(src[at:ed.s])
 		out.Write(ed.text)
 		at = ed.e
 	}
-	out.Write(old[at:])
+	out.Write(src[at:])
 	return out.Bytes(), nil
 }
 
